@@ -1,0 +1,289 @@
+"""The hook: the only module that touches flytekit internals.
+
+``CALL_SITES`` below lists every place this plugin routes. ``activate()`` points each at the
+plugin's implementation, ``deactivate()`` puts back the exact objects stock flytekit had.
+Both are idempotent and thread-safe. Before patching a site the stock object is checked
+(it must be the function flytekit defines, with the parameters this plugin expects); a site
+that does not match is left stock, with one ``FlytekitResourcesCompatibilityWarning``.
+
+Besides the listed modules, any other loaded module that imported one of the routed
+functions by name (a flytekit plugin this table does not know) is routed too: activation
+looks for the stock function object in every loaded module, deactivation for the plugin's.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import sys
+import threading
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import convert, pod, resources
+from .quantity import ResourceValidationError
+
+__all__ = ["CALL_SITES", "FlytekitResourcesCompatibilityWarning", "activate", "deactivate", "is_active"]
+
+
+class FlytekitResourcesCompatibilityWarning(UserWarning):
+    """A flytekit call site did not look as expected and was left stock."""
+
+
+@dataclass(frozen=True)
+class Routed:
+    """One thing the plugin routes: where flytekit defines it and what replaces it."""
+
+    key: str
+    module: str  # the flytekit module that defines it
+    path: str  # "name" or "Class.name"
+    params: Tuple[str, ...]  # the stock object's parameter names, checked before patching
+    make: Callable[[Any], Any]  # stock object -> replacement object
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A module attribute that holds a routed object (the defining module, or one that imported it)."""
+
+    module: str
+    path: str
+    key: str
+
+
+def _describe_task(entity: Any) -> Optional[str]:
+    return getattr(entity, "name", None)
+
+
+def _describe_node(node: Any) -> Optional[str]:
+    entity = getattr(node, "flyte_entity", None)
+    name = getattr(entity, "name", None)
+    node_id = getattr(node, "id", None)
+    if name and node_id:
+        return f"{name} (node {node_id})"
+    return name or node_id
+
+
+def _naming(describe: Callable[[Any], Optional[str]], position: int) -> Callable[[Any], Any]:
+    """A wrapper factory: errors raised inside name the task found in argument ``position``."""
+
+    def make(stock: Callable) -> Callable:
+        @functools.wraps(stock)
+        def named(*args, **kwargs):
+            try:
+                return stock(*args, **kwargs)
+            except ResourceValidationError as e:
+                if e.task is not None:
+                    raise
+                target = args[position] if len(args) > position else kwargs.get("entity")
+                raise e.with_context(task=describe(target)).with_traceback(e.__traceback__) from None
+
+        named.__flytekitplugins_resources__ = True
+        return named
+
+    return make
+
+
+def _constant(replacement: Any) -> Callable[[Any], Any]:
+    return lambda stock: replacement
+
+
+_STOCK_SIGNATURE = ("entity_mapping", "settings", "entity", "options")
+
+#: What is routed, keyed by name.
+ROUTED: Dict[str, Routed] = {
+    r.key: r
+    for r in (
+        Routed("Resources.__post_init__", "flytekit.core.resources", "Resources.__post_init__", ("self",),
+               _constant(resources.validating_post_init)),
+        Routed("ResourceSpec.from_multiple_resource", "flytekit.core.resources", "ResourceSpec.from_multiple_resource",
+               ("cls", "resource"), _constant(classmethod(resources.from_multiple_resource))),
+        Routed("convert_resources_to_resource_model", "flytekit.core.resources", "convert_resources_to_resource_model",
+               ("requests", "limits"), _constant(convert.convert_resources_to_resource_model)),
+        Routed("construct_extended_resources", "flytekit.core.resources", "construct_extended_resources",
+               ("accelerator", "shared_memory"), _constant(convert.construct_extended_resources)),
+        Routed("pod_spec_from_resources", "flytekit.core.resources", "pod_spec_from_resources",
+               ("primary_container_name", "requests", "limits", "k8s_gpu_resource_key"),
+               _constant(pod.pod_spec_from_resources)),
+        Routed("_get_container_definition", "flytekit.core.utils", "_get_container_definition",
+               ("image", "resource_spec", "command", "args", "data_loading_config", "environment"),
+               _constant(convert.container_definition)),
+        Routed("_serialize_pod_spec", "flytekit.core.utils", "_serialize_pod_spec",
+               ("pod_template", "primary_container", "settings"), _constant(pod.serialize_pod_spec)),
+        Routed("Node.with_overrides", "flytekit.core.node", "Node.with_overrides",
+               ("self", "node_name", "aliases", "requests", "limits"), _naming(_describe_node, 0)),
+        Routed("get_serializable_task", "flytekit.tools.translator", "get_serializable_task", _STOCK_SIGNATURE,
+               _naming(_describe_task, 2)),
+        Routed("get_serializable_node", "flytekit.tools.translator", "get_serializable_node", _STOCK_SIGNATURE,
+               _naming(_describe_node, 2)),
+    )
+}
+
+#: Every module attribute the plugin patches. Modules not yet imported are skipped (when they are
+#: imported later they pick up the plugin's function from the defining module).
+CALL_SITES: Tuple[CallSite, ...] = tuple(
+    [CallSite(r.module, r.path, r.key) for r in ROUTED.values()]
+    + [
+        CallSite("flytekit.core.node", "convert_resources_to_resource_model", "convert_resources_to_resource_model"),
+        CallSite("flytekit.core.node", "construct_extended_resources", "construct_extended_resources"),
+        CallSite("flytekit.core.python_auto_container", "construct_extended_resources", "construct_extended_resources"),
+        CallSite("flytekit.core.python_auto_container", "_get_container_definition", "_get_container_definition"),
+        CallSite("flytekit.core.python_auto_container", "_serialize_pod_spec", "_serialize_pod_spec"),
+        CallSite("flytekit.core.container_task", "_get_container_definition", "_get_container_definition"),
+        CallSite("flytekit.core.container_task", "_serialize_pod_spec", "_serialize_pod_spec"),
+        CallSite("flytekit.core.python_customized_container_task", "_get_container_definition",
+                 "_get_container_definition"),
+        CallSite("flytekit.tools.translator", "_serialize_pod_spec", "_serialize_pod_spec"),
+        CallSite("flytekitplugins.ray.task", "convert_resources_to_resource_model",
+                 "convert_resources_to_resource_model"),
+        CallSite("flytekitplugins.ray.task", "pod_spec_from_resources", "pod_spec_from_resources"),
+        CallSite("flytekitplugins.kfpytorch.task", "convert_resources_to_resource_model",
+                 "convert_resources_to_resource_model"),
+        CallSite("flytekitplugins.kfmpi.task", "convert_resources_to_resource_model",
+                 "convert_resources_to_resource_model"),
+        CallSite("flytekitplugins.dask.task", "convert_resources_to_resource_model",
+                 "convert_resources_to_resource_model"),
+    ]
+)
+
+# Module-level functions that other modules import by name (and so may hold a copy of).
+_FUNCTION_KEYS = (
+    "convert_resources_to_resource_model",
+    "construct_extended_resources",
+    "pod_spec_from_resources",
+    "_get_container_definition",
+    "_serialize_pod_spec",
+)
+
+_lock = threading.RLock()
+_active = False
+_warned: set = set()
+# (holder, attribute, stock object as found in holder.__dict__, replacement)
+_applied: List[Tuple[Any, str, Any, Any]] = []
+_replacements: Dict[str, Any] = {}
+_stock: Dict[str, Any] = {}
+
+
+def _warn_once(key: str, message: str) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        warnings.warn(
+            f"flytekitplugins-resources: {message}; that path is left as stock flytekit has it",
+            FlytekitResourcesCompatibilityWarning,
+            stacklevel=3,
+        )
+
+
+def _resolve(module_name: str, path: str) -> Tuple[Any, str]:
+    """(object that holds the attribute, attribute name) for a loaded module; KeyError if not loaded."""
+    holder: Any = sys.modules[module_name]
+    *owners, attr = path.split(".")
+    for owner in owners:
+        holder = getattr(holder, owner)
+    return holder, attr
+
+
+def _raw(holder: Any, attr: str) -> Any:
+    """The attribute as stored (a classmethod object, not the bound method)."""
+    return holder.__dict__[attr] if isinstance(holder, type) else getattr(holder, attr)
+
+
+def _parameters(obj: Any) -> Tuple[str, ...]:
+    func = obj.__func__ if isinstance(obj, (classmethod, staticmethod)) else obj
+    return tuple(inspect.signature(func).parameters)
+
+
+def _prepare(routed: Routed) -> bool:
+    """Look up the stock object and build its replacement; False (with a warning) if it is not as expected."""
+    if routed.key in _replacements:
+        return True
+    try:
+        if routed.module not in sys.modules:
+            importlib.import_module(routed.module)
+        holder, attr = _resolve(routed.module, routed.path)
+        stock = _raw(holder, attr)
+        params = _parameters(stock)
+    except Exception as e:  # a moved or renamed internal: never break flytekit
+        _warn_once(routed.key, f"cannot find {routed.module}.{routed.path} ({e})")
+        return False
+    if params[: len(routed.params)] != routed.params:
+        _warn_once(routed.key, f"{routed.module}.{routed.path} has parameters {params}, expected {routed.params}")
+        return False
+    _stock[routed.key] = stock
+    _replacements[routed.key] = routed.make(stock)
+    return True
+
+
+def _patch(holder: Any, attr: str, key: str) -> None:
+    current = _raw(holder, attr)
+    replacement = _replacements[key]
+    if current is replacement:
+        return
+    if current is not _stock[key]:
+        _warn_once(f"{key}@{holder!r}", f"{getattr(holder, '__name__', holder)}.{attr} is not flytekit's own")
+        return
+    setattr(holder, attr, replacement)
+    _applied.append((holder, attr, current, replacement))
+
+
+def activate() -> None:
+    """Route flytekit's resource conversions through this plugin. Idempotent and thread-safe."""
+    global _active
+    with _lock:
+        if _active:
+            return
+        ready = {key for key, routed in ROUTED.items() if _prepare(routed)}
+        for site in CALL_SITES:
+            if site.key not in ready or site.module not in sys.modules:
+                continue
+            try:
+                holder, attr = _resolve(site.module, site.path)
+                _patch(holder, attr, site.key)
+            except Exception as e:
+                _warn_once(f"{site.module}.{site.path}", f"cannot patch {site.module}.{site.path} ({e})")
+        _sweep(
+            {id(_stock[k]): k for k in _FUNCTION_KEYS if k in ready},
+            lambda module, attr, key: _patch(module, attr, key),
+        )
+        _active = True
+
+
+def _sweep(wanted: Dict[int, str], act: Callable[[Any, str, str], None]) -> None:
+    """Call ``act(module, name, key)`` for every loaded module attribute that is one of ``wanted``."""
+    names = {ROUTED[key].path for key in wanted.values()}
+    for module in list(sys.modules.values()):
+        try:
+            namespace = module.__dict__
+        except Exception:
+            continue
+        if not isinstance(namespace, dict) or str(namespace.get("__name__", "")).startswith(__package__):
+            continue
+        for name in names:
+            obj = namespace.get(name)
+            if obj is not None and id(obj) in wanted:
+                act(module, name, wanted[id(obj)])
+
+
+def deactivate() -> None:
+    """Put back every object stock flytekit had. Idempotent and thread-safe."""
+    global _active
+    with _lock:
+        if not _active:
+            return
+        for holder, attr, stock, replacement in reversed(_applied):
+            if _raw(holder, attr) is replacement:
+                setattr(holder, attr, stock)
+        _applied.clear()
+
+        # modules imported while active picked up the plugin's functions by name
+        def restore(module: Any, attr: str, key: str) -> None:
+            setattr(module, attr, _stock[key])
+
+        _sweep({id(_replacements[k]): k for k in _FUNCTION_KEYS if k in _replacements}, restore)
+        _active = False
+
+
+def is_active() -> bool:
+    """Whether flytekit currently routes through this plugin."""
+    return _active

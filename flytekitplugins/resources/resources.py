@@ -1,0 +1,303 @@
+"""``Resources`` and ``ResourceSpec``: a user's values, validated once, at construction.
+
+Each of ``cpu``, ``mem``, ``gpu`` and ``ephemeral_storage`` is ``None``, a single value, or a
+``(request, limit)`` pair. A single value is a ``str`` that :meth:`Quantity.parse` accepts, an
+``int``, or (``cpu`` only, as in flytekit) a ``float``; it must not be negative, and ``gpu``
+must be whole. A pair's request must not exceed its limit. A list is stored as a tuple.
+
+The same checks run for plain ``flytekit.Resources`` while the plugin is active (see
+:mod:`flytekitplugins.resources.hooks`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from typing import Any, Dict, Iterable, Optional, Tuple
+
+from flytekit.core import resources as _stock
+
+from .quantity import Quantity, ResourceValidationError
+
+__all__ = [
+    "FIELDS",
+    "ResourceSpec",
+    "ResourceValueWarning",
+    "Resources",
+    "check_request_within_limit",
+    "quantity_string",
+    "validate_resources",
+]
+
+#: The fields of ``Resources``, in declaration order.
+FIELDS: Tuple[str, ...] = ("cpu", "mem", "gpu", "ephemeral_storage")
+
+_ONE_MI = Quantity.parse("1Mi")
+
+# Units people write that Kubernetes does not know, and what they meant.
+_BYTE_UNITS = {
+    "kb": ("k", "Ki", "10^3", "2^10"),
+    "mb": ("M", "Mi", "10^6", "2^20"),
+    "gb": ("G", "Gi", "10^9", "2^30"),
+    "tb": ("T", "Ti", "10^12", "2^40"),
+    "pb": ("P", "Pi", "10^15", "2^50"),
+    "eb": ("E", "Ei", "10^18", "2^60"),
+}
+_BINARY_LOWER = {"ki": "Ki", "mi": "Mi", "gi": "Gi", "ti": "Ti", "pi": "Pi", "ei": "Ei", "kib": "Ki", "mib": "Mi",
+                 "gib": "Gi", "tib": "Ti", "pib": "Pi", "eib": "Ei"}
+_CPU_WORDS = {"core", "cores", "cpu", "cpus", "vcpu", "vcpus"}
+_MILLI_WORDS = {"millicore", "millicores", "millicpu", "mcpu"}
+_NUMBER_AND_UNIT = re.compile(r"^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*([A-Za-z]+)\s*$")
+
+
+class ResourceValueWarning(UserWarning):
+    """A valid value that is probably not what was meant (``mem=1024`` is 1 KiB)."""
+
+
+def _hint_for_invalid(field: Optional[str], text: str) -> Optional[str]:
+    """How to fix a string that is not a Kubernetes quantity, when the mistake is recognisable."""
+    if text == "":
+        return "an empty string is not a quantity: leave the field as None to not set it, or write '0'"
+    if text != text.strip():
+        return f"remove the surrounding whitespace: {text.strip()!r}"
+    if not text.isascii():
+        return "use ASCII digits 0-9 and a Kubernetes suffix"
+    if text.count(".") > 1:
+        return "a number has at most one decimal point"
+    m = _NUMBER_AND_UNIT.match(text)
+    if m:
+        number, unit = m.group(1), m.group(2)
+        low = unit.lower()
+        if low in _BYTE_UNITS or (len(unit) == 1 and low + "b" in _BYTE_UNITS):
+            dec, binary, dpow, bpow = _BYTE_UNITS[low if low in _BYTE_UNITS else low + "b"]
+            return (f"{unit!r} is not a Kubernetes unit; use '{number}{dec}' ({dpow} bytes) "
+                    f"or '{number}{binary}' ({bpow} bytes)")
+        if low in _BINARY_LOWER:
+            return f"{unit!r} is not a Kubernetes unit (units are case-sensitive); use '{number}{_BINARY_LOWER[low]}'"
+        if low in _CPU_WORDS:
+            return f"write CPUs as a bare number: '{number}' (cores) or millicores such as '500m'"
+        if low in _MILLI_WORDS:
+            return f"write millicores with the suffix m: '{number}m'"
+    if " " in text:
+        return "a quantity has no spaces: a number and a suffix, such as '1.5' or '512Mi'"
+    return ("expected a number with an optional suffix: n u m k M G T P E (powers of 10), "
+            "Ki Mi Gi Ti Pi Ei (powers of 2) or e<exponent>, such as '500m' or '2Gi'")
+
+
+def parse_field_value(field: str, value: Any) -> Quantity:
+    """Validate one scalar value of a resource field and return its quantity.
+
+    Raises :class:`ResourceValidationError` naming the field and value.
+    """
+    if isinstance(value, bool):
+        raise ResourceValidationError(
+            "a bool is not a quantity", field=field, value=value, hint="use a number such as 1 or a string such as '500m'"
+        )
+    try:
+        if isinstance(value, str):
+            q = Quantity.parse(value)
+        elif isinstance(value, (int, float)):
+            q = Quantity.from_value(value)
+        else:
+            raise ResourceValidationError(
+                f"a {type(value).__name__} is not a quantity", hint="use a str such as '500m' or '2Gi', or an int"
+            )
+    except ResourceValidationError as e:
+        problem = "is not a valid Kubernetes quantity" if isinstance(value, str) else e.problem
+        hint = _hint_for_invalid(field, value) if isinstance(value, str) else e.hint
+        raise ResourceValidationError(problem, field=field, value=value, hint=hint) from None
+    if q.sign() < 0:
+        raise ResourceValidationError(
+            "must not be negative", field=field, value=value, hint="Kubernetes rejects negative requests and limits"
+        )
+    if field == "gpu" and not q.is_integer():
+        raise ResourceValidationError(
+            "GPUs are whole devices",
+            field=field,
+            value=value,
+            hint="request a whole number such as '1'; for a fraction of a GPU use a MIG partition "
+            "(accelerator=A100.partition_1g_5gb)",
+        )
+    if field in ("mem", "shared_memory") and 0 < q.sign() and q < _ONE_MI:
+        warnings.warn(_small_memory_message(field, value, q), ResourceValueWarning, stacklevel=_user_stacklevel())
+    return q
+
+
+def _small_memory_message(field: str, value: Any, q: Quantity) -> str:
+    size = q.as_decimal()
+    if size == size.to_integral_value() and int(size) % 1024 == 0:
+        human = f"{int(size) // 1024} KiB"
+    else:
+        human = f"{size.normalize():f} bytes"
+    text = str(value)
+    suggestion = f"{text}Mi" if re.fullmatch(r"[0-9]+", text) else "a size such as '512Mi' or '1Gi'"
+    return f"{field}={value!r} is {human}; did you mean {suggestion!r}?"
+
+
+def _user_stacklevel() -> int:
+    """The stack level of the first frame outside this package and dataclasses, for warnings."""
+    import sys
+
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        if not (name.startswith("flytekitplugins.resources") or name in ("dataclasses", "flytekit.core.resources")
+                or frame.f_code.co_filename == "<string>"):
+            return level
+        frame = frame.f_back
+        level += 1
+    return 1
+
+
+def quantity_string(field: str, value: Any) -> str:
+    """The string a value is serialized as: a valid ``str`` unchanged, an ``int`` its digits, a
+    ``float`` the canonical quantity of its shortest repr (``0.5`` -> ``"500m"``). Zero is kept."""
+    q = parse_field_value(field, value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    return str(q)
+
+
+def _check_pair(field: str, pair: Tuple[Any, Any]) -> None:
+    request, limit = pair
+    if request is None or limit is None:
+        # flytekit's own type check lets (x, None) through; it would silently drop a value later
+        raise ResourceValidationError(
+            "a (request, limit) pair needs both values", field=field, value=pair,
+            hint="give both, or a single value to set request and limit alike",
+        )
+    q_request = parse_field_value(field, request)
+    q_limit = parse_field_value(field, limit)
+    if q_request > q_limit:
+        raise ResourceValidationError(
+            f"the request {request!r} is greater than the limit {limit!r}",
+            field=field,
+            value=pair,
+            hint="Kubernetes rejects a request above its limit: lower the request or raise the limit",
+        )
+
+
+def validate_resources(resources: _stock.Resources) -> None:
+    """Validate every field of a ``Resources`` (stock or ours) in place; lists become tuples."""
+    for field in FIELDS:
+        value = getattr(resources, field)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+            object.__setattr__(resources, field, value)
+        if isinstance(value, tuple):
+            _check_pair(field, value)
+        else:
+            parse_field_value(field, value)
+
+
+def check_request_within_limit(requests: Optional[_stock.Resources], limits: Optional[_stock.Resources]) -> None:
+    """Raise when a field's request exceeds its limit across separate ``requests=`` and ``limits=``."""
+    if requests is None or limits is None:
+        return
+    for field in FIELDS:
+        request, limit = getattr(requests, field), getattr(limits, field)
+        if request is None or limit is None or isinstance(request, tuple) or isinstance(limit, tuple):
+            continue
+        if parse_field_value(field, request) > parse_field_value(field, limit):
+            raise ResourceValidationError(
+                f"the request {request!r} is greater than the limit {limit!r}",
+                field=field,
+                value=request,
+                hint="Kubernetes rejects a request above its limit: lower the request or raise the limit",
+            )
+
+
+_stock_post_init = _stock.Resources.__post_init__
+
+
+def validating_post_init(self: _stock.Resources) -> None:
+    """flytekit's own type checks, then this plugin's validation. Installed on ``flytekit.Resources``."""
+    _stock_post_init(self)
+    validate_resources(self)
+
+
+def _same_fields(a: Any, b: Any) -> bool:
+    return all(getattr(a, f) == getattr(b, f) for f in FIELDS)
+
+
+@dataclasses.dataclass(eq=False)
+class Resources(_stock.Resources):
+    """``flytekit.Resources``, validated at construction with Kubernetes' own rules.
+
+    >>> Resources(cpu=("1", "2"), mem="2Gi")
+    Resources(cpu=('1', '2'), mem='2Gi', gpu=None, ephemeral_storage=None)
+    >>> Resources(mem="2GB")
+    Traceback (most recent call last):
+    ...
+    flytekitplugins.resources.quantity.ResourceValidationError: mem='2GB': is not a valid Kubernetes quantity; ...
+
+    It equals a ``flytekit.Resources`` with the same values.
+    """
+
+    def __post_init__(self) -> None:
+        validating_post_init(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _stock.Resources):
+            return NotImplemented
+        return _same_fields(self, other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like flytekit.Resources
+
+
+def from_multiple_resource(cls: type, resource: _stock.Resources) -> _stock.ResourceSpec:
+    """Split a ``Resources`` into requests and limits: a pair gives both; a single value sets the
+    request AND the limit, as flytekit's documentation of ``resources=`` says."""
+    resources_cls = getattr(cls, "_resources_class", _stock.Resources)
+    requests: Dict[str, Any] = {}
+    limits: Dict[str, Any] = {}
+    for field in FIELDS:
+        value = getattr(resource, field)
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            requests[field], limits[field] = value
+        else:
+            requests[field] = limits[field] = value
+    return cls(requests=resources_cls(**requests), limits=resources_cls(**limits))
+
+
+@dataclasses.dataclass(eq=False)
+class ResourceSpec(_stock.ResourceSpec):
+    """``flytekit.core.resources.ResourceSpec`` whose parts are validated :class:`Resources`.
+
+    ``ResourceSpec.from_multiple_resource(Resources(cpu="2"))`` sets both the request and the
+    limit to 2. It equals a flytekit ``ResourceSpec`` with the same values.
+    """
+
+    requests: Resources
+    limits: Resources
+    _resources_class = Resources
+
+    def __post_init__(self) -> None:
+        check_request_within_limit(self.requests, self.limits)
+
+    from_multiple_resource = classmethod(from_multiple_resource)  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _stock.ResourceSpec):
+            return NotImplemented
+        return self.requests == other.requests and self.limits == other.limits
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def iter_set_fields(resources: Optional[_stock.Resources], order: Iterable[str] = FIELDS):
+    """(field, value) for the fields of ``resources`` that are set, in ``order``."""
+    if resources is None:
+        return
+    for field in order:
+        value = getattr(resources, field)
+        if value is not None:
+            yield field, value

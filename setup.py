@@ -1,0 +1,32 @@
+from setuptools import setup
+
+PLUGIN_NAME = "resources"
+
+microlib_name = f"flytekitplugins-{PLUGIN_NAME}"
+
+plugin_requires = ["flytekit>=1.16.0,<2", "flyteidl", "kubernetes", "mashumaro"]
+
+__version__ = "0.1.0"
+
+setup(
+    name=microlib_name,
+    version=__version__,
+    author="flytekitplugins-resources developers",
+    description="Validated Kubernetes resources, accelerators and shared memory for flytekit tasks",
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    namespace_packages=[],
+    packages=[f"flytekitplugins.{PLUGIN_NAME}"],
+    install_requires=plugin_requires,
+    license="apache2",
+    python_requires=">=3.9",
+    classifiers=[
+        "Intended Audience :: Science/Research",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: Apache Software License",
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering",
+        "Topic :: Software Development :: Libraries :: Python Modules",
+    ],
+    entry_points={"flytekit.plugins": [f"{PLUGIN_NAME}=flytekitplugins.{PLUGIN_NAME}"]},
+)
