@@ -16,7 +16,15 @@ from flytekit.extras.accelerators import BaseAccelerator
 from flytekit.models import task as task_models
 
 from .quantity import Quantity, ResourceValidationError
-from .resources import FIELDS, Resources, ResourceSpec, check_request_within_limit, iter_set_fields, quantity_string
+from .resources import (
+    FIELDS,
+    Resources,
+    ResourceSpec,
+    check_request_within_limit,
+    iter_set_fields,
+    parse_field_value,
+    quantity_string,
+)
 
 __all__ = [
     "SHARED_MEMORY_MOUNT_NAME",
@@ -110,6 +118,7 @@ def shared_memory_size(shared_memory: Any) -> Optional[str]:
     if shared_memory is True:
         return None
     if isinstance(shared_memory, (str, int)) and not isinstance(shared_memory, bool):
+        parse_field_value("shared_memory", shared_memory, warn=True)
         size = quantity_string("shared_memory", shared_memory)
         if Quantity.parse(size).sign() == 0:
             raise ResourceValidationError(

@@ -85,10 +85,11 @@ def _hint_for_invalid(field: Optional[str], text: str) -> Optional[str]:
             "Ki Mi Gi Ti Pi Ei (powers of 2) or e<exponent>, such as '500m' or '2Gi'")
 
 
-def parse_field_value(field: str, value: Any) -> Quantity:
+def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity:
     """Validate one scalar value of a resource field and return its quantity.
 
-    Raises :class:`ResourceValidationError` naming the field and value.
+    Raises :class:`ResourceValidationError` naming the field and value. With ``warn``, a value
+    that is valid but probably not meant (``mem=1024``) gives a :class:`ResourceValueWarning`.
     """
     if isinstance(value, bool):
         raise ResourceValidationError(
@@ -119,7 +120,7 @@ def parse_field_value(field: str, value: Any) -> Quantity:
             hint="request a whole number such as '1'; for a fraction of a GPU use a MIG partition "
             "(accelerator=A100.partition_1g_5gb)",
         )
-    if field in ("mem", "shared_memory") and 0 < q.sign() and q < _ONE_MI:
+    if warn and field in ("mem", "shared_memory") and 0 < q.sign() and q < _ONE_MI:
         warnings.warn(_small_memory_message(field, value, q), ResourceValueWarning, stacklevel=_user_stacklevel())
     return q
 
@@ -129,10 +130,10 @@ def _small_memory_message(field: str, value: Any, q: Quantity) -> str:
     if size == size.to_integral_value() and int(size) % 1024 == 0:
         human = f"{int(size) // 1024} KiB"
     else:
-        human = f"{size.normalize():f} bytes"
+        human = f"{size.normalize():f} byte" + ("" if size == 1 else "s")
     text = str(value)
-    suggestion = f"{text}Mi" if re.fullmatch(r"[0-9]+", text) else "a size such as '512Mi' or '1Gi'"
-    return f"{field}={value!r} is {human}; did you mean {suggestion!r}?"
+    suggestion = f"'{text}Mi'" if re.fullmatch(r"[0-9]+", text) else "a size such as '512Mi' or '1Gi'"
+    return f"{field}={value!r} is {human}; did you mean {suggestion}?"
 
 
 def _user_stacklevel() -> int:
@@ -164,14 +165,8 @@ def quantity_string(field: str, value: Any) -> str:
 
 def _check_pair(field: str, pair: Tuple[Any, Any]) -> None:
     request, limit = pair
-    if request is None or limit is None:
-        # flytekit's own type check lets (x, None) through; it would silently drop a value later
-        raise ResourceValidationError(
-            "a (request, limit) pair needs both values", field=field, value=pair,
-            hint="give both, or a single value to set request and limit alike",
-        )
-    q_request = parse_field_value(field, request)
-    q_limit = parse_field_value(field, limit)
+    q_request = parse_field_value(field, request, warn=True)
+    q_limit = parse_field_value(field, limit, warn=True)
     if q_request > q_limit:
         raise ResourceValidationError(
             f"the request {request!r} is greater than the limit {limit!r}",
@@ -193,7 +188,7 @@ def validate_resources(resources: _stock.Resources) -> None:
         if isinstance(value, tuple):
             _check_pair(field, value)
         else:
-            parse_field_value(field, value)
+            parse_field_value(field, value, warn=True)
 
 
 def check_request_within_limit(requests: Optional[_stock.Resources], limits: Optional[_stock.Resources]) -> None:

@@ -1,0 +1,197 @@
+"""Quantity: apimachinery's ParseQuantity and Quantity.String(), as tables of input -> expected."""
+
+import csv
+import json
+import pathlib
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flytekitplugins.resources import Quantity, ResourceValidationError
+from flytekitplugins.resources.quantity import BINARY_SI, DECIMAL_EXPONENT, DECIMAL_SI
+
+# input, String(), Format, exact value
+CANONICAL = [
+    ("0", "0", DECIMAL_SI, "0"),
+    ("1024Mi", "1Gi", BINARY_SI, "1073741824"),
+    ("1.5", "1500m", DECIMAL_SI, "1.5"),
+    ("1.5Gi", "1536Mi", BINARY_SI, "1610612736"),
+    (".001Ki", "1024m", BINARY_SI, "1.024"),
+    ("1e3", "1e3", DECIMAL_EXPONENT, "1000"),
+    ("1E3", "1E3", DECIMAL_EXPONENT, "1000"),
+    ("1e-3", "1e-3", DECIMAL_EXPONENT, "0.001"),
+    ("1000m", "1", DECIMAL_SI, "1"),
+    ("100m", "100m", DECIMAL_SI, "0.1"),
+    ("0.1m", "100u", DECIMAL_SI, "0.0001"),  # 0.1m is 100u: no fractional digits
+    ("0.1n", "1n", DECIMAL_SI, "1E-9"),  # rounded up to the nano precision
+    ("-0.1n", "-1n", DECIMAL_SI, "-1E-9"),  # away from zero
+    ("1e-10", "1e-9", DECIMAL_EXPONENT, "1E-9"),
+    ("1Ki", "1Ki", BINARY_SI, "1024"),
+    ("8Ki", "8Ki", BINARY_SI, "8192"),
+    ("1.1Ki", "1126400m", BINARY_SI, "1126.4"),  # a binary suffix would round: shown in decimal
+    ("0.5Ki", "512", BINARY_SI, "512"),  # below 1024: printed as decimal
+    ("7Ei", "7Ei", BINARY_SI, "8070450532247928832"),
+    ("8Ei", "9223372036854775807", BINARY_SI, "9223372036854775807"),  # capped at 2^63-1
+    ("1E", "1E", DECIMAL_SI, "1000000000000000000"),
+    ("1000E", "1", DECIMAL_SI, "1E+21"),  # Go has no suffix beyond E and prints none
+    ("1e21", "1e21", DECIMAL_EXPONENT, "1E+21"),
+    ("99999999999999999999", "99999999999999999999", DECIMAL_SI, "99999999999999999999"),
+    ("-1.5Gi", "-1536Mi", BINARY_SI, "-1610612736"),
+    ("+1", "+1", DECIMAL_SI, "1"),  # canonical-looking input is echoed back unchanged
+    ("01", "01", DECIMAL_SI, "1"),
+    ("1.", "1.", DECIMAL_SI, "1"),
+    ("1.M", "1.M", DECIMAL_SI, "1000000"),
+    ("1.0", "1", DECIMAL_SI, "1"),
+    (".5", "500m", DECIMAL_SI, "0.5"),
+    ("5e+2", "500", DECIMAL_EXPONENT, "500"),
+    ("-0", "0", DECIMAL_SI, "0"),
+    (".", "0", DECIMAL_SI, "0"),  # the scanner's leniency: no digits at all is zero
+    ("+", "0", DECIMAL_SI, "0"),
+    ("Ki", "0", BINARY_SI, "0"),  # a suffix alone, too
+    ("m", "0", DECIMAL_SI, "0"),
+    ("1.5e-2147483648", "150e2147483646", DECIMAL_EXPONENT, None),  # int32 scale wrap, as in Go
+]
+
+REJECTED = [
+    "", "2GB", "0.1mi", " 1", "1 ", "1.1.M", "1.5 cores", "123Mb", "1e", "1e+", "1EE3", "1Kii", "1MI", "1mi",
+    "-.e-20", "１", "٣", "1_000", "0x10", "nan", "inf", "1k3", "1e9223372036854775808",
+]
+
+
+@pytest.mark.parametrize("text, canonical, fmt, value", CANONICAL)
+def test_canonical_form_format_and_exact_value(text, canonical, fmt, value):
+    q = Quantity.parse(text)
+    assert str(q) == canonical
+    assert q.format == fmt
+    if value is not None:
+        assert q.as_decimal() == Decimal(value)
+
+
+@pytest.mark.parametrize("text", REJECTED)
+def test_rejects_what_apimachinery_rejects(text):
+    with pytest.raises(ResourceValidationError) as info:
+        Quantity.parse(text)
+    assert isinstance(info.value, ValueError)
+    assert repr(text) in str(info.value)
+
+
+def test_non_strings_are_refused_by_parse():
+    with pytest.raises(ResourceValidationError):
+        Quantity.parse(5)
+
+
+@pytest.mark.parametrize("value, expected", [(0, "0"), (1024, "1024"), (0.5, "500m"), (1.0, "1"), (2.25, "2250m"),
+                                             (1e-05, "10e-6"), (-0.0, "0")])
+def test_from_value_uses_decimal_digits_and_shortest_repr(value, expected):
+    assert str(Quantity.from_value(value)) == expected
+
+
+@pytest.mark.parametrize("value", [True, False, float("nan"), float("inf")])
+def test_from_value_refuses_bool_and_non_finite(value):
+    with pytest.raises(ResourceValidationError):
+        Quantity.from_value(value)
+
+
+def test_comparison_is_by_value():
+    assert Quantity.parse("1Gi") == Quantity.parse("1024Mi") == Quantity.parse("1073741824")
+    assert Quantity.parse("999m") < Quantity.parse("1") < Quantity.parse("1001m")
+    assert Quantity.parse("1e-9") == Quantity.parse("1n")
+    assert Quantity.parse("-1") < Quantity.parse("0") < Quantity.parse("1n")
+    assert hash(Quantity.parse("1k")) == hash(Quantity.parse("1000"))
+    assert Quantity.parse("1") != "1"
+
+
+def test_no_floats_inside():
+    q = Quantity.parse("0.1")
+    assert not any(isinstance(getattr(q, slot), float) for slot in Quantity.__slots__)
+    assert q.as_decimal() == Decimal("0.1")  # not 0.1000000000000000055...
+
+
+# -------------------------------------------------------------- the Go oracle table
+ORACLE = pathlib.Path(__file__).parent / "data" / "apimachinery_quantities.tsv"
+
+
+def _oracle_rows():
+    if not ORACLE.exists():
+        return []
+    with ORACLE.open() as f:
+        lines = [line for line in f if not line.startswith("#")]
+    reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    return list(reader)
+
+
+@pytest.mark.skipif(not ORACLE.exists(), reason="oracle table not generated")
+def test_oracle_table_matches_every_row():
+    """Every row was produced by running apimachinery's own Go code on the input."""
+    rows = _oracle_rows()
+    assert len(rows) > 1000
+    mismatches = []
+    for row in rows:
+        text = json.loads(row["input"])
+        try:
+            q = Quantity.parse(text)
+        except ResourceValidationError:
+            if row["ok"] != "0":
+                mismatches.append((text, "rejected", row))
+            continue
+        if row["ok"] != "1":
+            mismatches.append((text, "accepted", row))
+            continue
+        got = (str(q), q.format)
+        want = (json.loads(row["string"]), row["format"])
+        if got != want:
+            mismatches.append((text, got, want))
+        elif row["value"] not in ("-", "") and q.as_decimal() != Decimal(row["value"]):
+            mismatches.append((text, q.as_decimal(), row["value"]))
+    assert mismatches == []
+
+
+# -------------------------------------------------------------- properties
+_suffix = st.sampled_from(["", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"]) | st.builds(
+    lambda e, n: f"{e}{n}", st.sampled_from(["e", "E"]), st.integers(-30, 30)
+)
+_number = st.builds(
+    lambda sign, whole, dot, frac: sign + whole + (("." + frac) if dot else ""),
+    st.sampled_from(["", "+", "-"]),
+    st.text("0123456789", min_size=1, max_size=22),
+    st.booleans(),
+    st.text("0123456789", max_size=12),
+)
+valid_quantities = st.builds(lambda n, s: n + s, _number, _suffix)
+
+
+@given(valid_quantities)
+def test_grammar_strings_always_parse(text):
+    Quantity.parse(text)
+
+
+@given(valid_quantities)
+def test_canonical_form_reparses_to_the_same_value_and_is_stable(text):
+    q = Quantity.parse(text)
+    again = Quantity.parse(str(q))
+    if q.as_decimal().adjusted() <= 18:  # beyond E (10^18) Go prints no suffix: the string is not the value
+        assert again == q
+        assert str(Quantity.parse(str(again))) == str(again)
+
+
+@given(st.text(max_size=12))
+def test_any_text_parses_or_raises_resource_validation_error(text):
+    try:
+        q = Quantity.parse(text)
+    except ResourceValidationError:
+        return
+    assert isinstance(str(q), str)
+
+
+@given(st.integers(min_value=-(10**30), max_value=10**30))
+def test_integers_are_exact(n):
+    assert Quantity.from_value(n).as_decimal() == n
+
+
+@given(valid_quantities, valid_quantities)
+def test_order_agrees_with_exact_decimal_values(a, b):
+    qa, qb = Quantity.parse(a), Quantity.parse(b)
+    assert (qa < qb) == (qa.as_decimal() < qb.as_decimal())
+    assert (qa == qb) == (qa.as_decimal() == qb.as_decimal())
