@@ -6,9 +6,10 @@ Both are idempotent and thread-safe. Before patching a site the stock object is 
 (it must be the function flytekit defines, with the parameters this plugin expects); a site
 that does not match is left stock, with one ``FlytekitResourcesCompatibilityWarning``.
 
-Besides the listed modules, any other loaded module that imported one of the routed
-functions by name (a flytekit plugin this table does not know) is routed too: activation
-looks for the stock function object in every loaded module, deactivation for the plugin's.
+Besides the listed modules, any other loaded ``flytekit*`` module (flytekit itself or a
+``flytekitplugins.*`` package this table does not know) that imported one of the routed
+functions by name is routed too: activation looks there for the stock function object,
+deactivation for the plugin's. User modules are never rewritten.
 """
 
 from __future__ import annotations
@@ -252,12 +253,11 @@ def activate() -> None:
 def _sweep(wanted: Dict[int, str], act: Callable[[Any, str, str], None]) -> None:
     """Call ``act(module, name, key)`` for every loaded module attribute that is one of ``wanted``."""
     names = {ROUTED[key].path for key in wanted.values()}
-    for module in list(sys.modules.values()):
-        try:
-            namespace = module.__dict__
-        except Exception:
+    for module_name, module in list(sys.modules.items()):
+        if not module_name.startswith("flytekit") or module_name.startswith(__package__):
             continue
-        if not isinstance(namespace, dict) or str(namespace.get("__name__", "")).startswith(__package__):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
             continue
         for name in names:
             obj = namespace.get(name)

@@ -1,0 +1,248 @@
+"""The hook: routing, exact restoration, idempotence, thread-safety, version guards, start-up cost."""
+
+import importlib
+import json
+import subprocess
+import sys
+import threading
+import types
+import warnings
+
+import flytekit
+import pytest
+from flytekit import Resources, task, workflow
+
+import flytekitplugins.resources as plugin
+from flytekitplugins.resources import ResourceValidationError, hooks
+from tests.conftest import idl, stock_flytekit
+
+
+def _snapshot():
+    """Every patched call site as (module, path) -> the raw object it holds now."""
+    out = {}
+    for site in hooks.CALL_SITES:
+        if site.module in sys.modules:
+            holder, attr = hooks._resolve(site.module, site.path)
+            out[(site.module, site.path)] = hooks._raw(holder, attr)
+    return out
+
+
+def test_deactivate_restores_every_stock_object_exactly():
+    with stock_flytekit():
+        stock = _snapshot()
+    active = _snapshot()
+    assert all(active[k] is not stock[k] for k in stock), [k for k in stock if active[k] is stock[k]]
+    plugin.deactivate()
+    try:
+        restored = _snapshot()
+        assert all(restored[k] is stock[k] for k in stock)
+        assert not plugin.is_active()
+    finally:
+        plugin.activate()
+
+
+def test_activate_and_deactivate_are_idempotent():
+    before = _snapshot()
+    plugin.activate()
+    plugin.activate()
+    assert _snapshot() == before
+    plugin.deactivate()
+    stock = _snapshot()
+    plugin.deactivate()
+    assert _snapshot() == stock
+    plugin.activate()
+    assert all(_snapshot()[k] is before[k] for k in before)
+
+
+def test_concurrent_toggling_ends_consistent():
+    def toggle():
+        for _ in range(200):
+            plugin.deactivate()
+            plugin.activate()
+
+    threads = [threading.Thread(target=toggle) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert plugin.is_active()
+    plugin.deactivate()
+    stock = _snapshot()
+    plugin.activate()
+    assert all(_snapshot()[k] is not stock[k] for k in stock)
+    assert len(hooks._applied) == len(stock)  # no duplicate bookkeeping left by the races
+
+
+def test_every_listed_site_of_loaded_flytekit_modules_is_routed():
+    routed = _snapshot()
+    for (module, path), obj in routed.items():
+        assert obj is hooks._replacements[hooks.ROUTED[next(s.key for s in hooks.CALL_SITES
+                                                             if (s.module, s.path) == (module, path))].key]
+
+
+def test_a_module_that_imported_a_converter_by_name_before_activation_is_routed_and_restored():
+    plugin.deactivate()
+    from flytekit.core import resources as core
+
+    fake = types.ModuleType("flytekitplugins.some_third_party")
+    fake.convert_resources_to_resource_model = core.convert_resources_to_resource_model
+    sys.modules[fake.__name__] = fake
+    try:
+        stock = fake.convert_resources_to_resource_model
+        plugin.activate()
+        assert fake.convert_resources_to_resource_model is plugin.convert_resources_to_resource_model
+        plugin.deactivate()
+        assert fake.convert_resources_to_resource_model is stock
+    finally:
+        del sys.modules[fake.__name__]
+        plugin.activate()
+
+
+def test_a_module_imported_while_active_is_restored_on_deactivate():
+    from flytekit.core import resources as core
+
+    fake = types.ModuleType("flytekitplugins.late_plugin")
+    fake.pod_spec_from_resources = core.pod_spec_from_resources  # the plugin's, as imported while active
+    sys.modules[fake.__name__] = fake
+    try:
+        assert fake.pod_spec_from_resources is plugin.pod_spec_from_resources
+        plugin.deactivate()
+        assert fake.pod_spec_from_resources is not plugin.pod_spec_from_resources
+        assert fake.pod_spec_from_resources.__module__ == "flytekit.core.resources"
+    finally:
+        del sys.modules[fake.__name__]
+        plugin.activate()
+
+
+@pytest.mark.parametrize("module", ["flytekitplugins.ray.task", "flytekitplugins.kfpytorch.task",
+                                    "flytekitplugins.kfmpi.task", "flytekitplugins.dask.task"])
+def test_flytekit_plugins_use_the_plugins_converter(module):
+    mod = pytest.importorskip(module)
+    assert mod.convert_resources_to_resource_model is plugin.convert_resources_to_resource_model
+    if hasattr(mod, "pod_spec_from_resources"):
+        assert mod.pod_spec_from_resources is plugin.pod_spec_from_resources
+
+
+def test_user_modules_that_import_the_plugins_functions_are_left_alone():
+    user = types.ModuleType("my_project.tasks")
+    user.convert_resources_to_resource_model = plugin.convert_resources_to_resource_model
+    sys.modules[user.__name__] = user
+    try:
+        plugin.deactivate()
+        assert user.convert_resources_to_resource_model is plugin.convert_resources_to_resource_model
+    finally:
+        del sys.modules[user.__name__]
+        plugin.activate()
+
+
+def test_flytekit_plugin_imported_before_activation_is_routed_after():
+    mod = pytest.importorskip("flytekitplugins.kfpytorch.task")
+    plugin.deactivate()
+    try:
+        importlib.reload(mod)  # imports the stock function by name, as if loaded before the plugin
+        assert mod.convert_resources_to_resource_model is not plugin.convert_resources_to_resource_model
+        plugin.activate()
+        assert mod.convert_resources_to_resource_model is plugin.convert_resources_to_resource_model
+    finally:
+        plugin.activate()
+
+
+def test_a_site_that_does_not_look_as_expected_is_left_stock_with_one_warning(monkeypatch):
+    plugin.deactivate()
+    from flytekit.core import utils
+
+    def _get_container_definition(image, spec, command, something_new=None):  # a future flytekit
+        return "future"
+
+    monkeypatch.setattr(utils, "_get_container_definition", _get_container_definition)
+    monkeypatch.setattr(hooks, "_replacements", {})
+    monkeypatch.setattr(hooks, "_stock", {})
+    monkeypatch.setattr(hooks, "_warned", set())
+    try:
+        with pytest.warns(hooks.FlytekitResourcesCompatibilityWarning, match="_get_container_definition") as record:
+            plugin.activate()
+        assert len([w for w in record if "_get_container_definition" in str(w.message)]) == 1
+        assert utils._get_container_definition is _get_container_definition
+        from flytekit.core import resources as core
+
+        assert core.convert_resources_to_resource_model is plugin.convert_resources_to_resource_model
+    finally:
+        plugin.deactivate()
+    monkeypatch.undo()
+    plugin.activate()
+
+
+def _t(a: int) -> int:
+    return a
+
+
+def test_serialization_errors_name_the_task():
+    t = task(requests=Resources(cpu="2"), limits=Resources(cpu="1"))(_t)
+    with pytest.raises(ResourceValidationError) as info:
+        idl(t)
+    assert info.value.task == t.name
+    assert str(info.value).startswith(f"task {t.name!r}: cpu='2': the request '2' is greater than the limit '1'")
+
+
+def test_override_errors_name_the_task_and_node():
+    t = task(_t)
+
+    @workflow
+    def wf(a: int) -> int:
+        return t(a=a).with_overrides(requests=Resources(mem="2Gi"), limits=Resources(mem="1Gi"))
+
+    with pytest.raises(ResourceValidationError) as info:
+        wf.nodes  # flytekit compiles the workflow on first use
+
+    assert info.value.task.startswith(t.name) and "(node n0)" in info.value.task
+    assert "mem='2Gi'" in str(info.value)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(accelerator="nvidia-tesla-a100"), "accelerator='nvidia-tesla-a100': must be a flytekit accelerator"),
+    (dict(shared_memory="lots"), "shared_memory='lots': is not a valid Kubernetes quantity"),
+    (dict(shared_memory="0"), "shared_memory='0': a shared memory of size 0 holds nothing"),
+    (dict(shared_memory=1.5), "shared_memory=1.5: must be True or a size"),
+])
+def test_bad_extended_resources_raise_named_errors(kwargs, fragment):
+    t = task(**kwargs)(_t)
+    with pytest.raises(ResourceValidationError) as info:
+        idl(t)
+    assert fragment in str(info.value)
+    assert info.value.task == t.name
+
+
+def _run(code, **env):
+    import os
+
+    full_env = {**os.environ, **env}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_flytekit_activates_without_importing_kubernetes():
+    result = _run(
+        "import sys, json, flytekit; import flytekitplugins.resources as p; "
+        "print(json.dumps([p.is_active(), 'kubernetes' in sys.modules]))"
+    )
+    assert result == [True, False]
+
+
+@pytest.mark.parametrize("value", ["1", "true"])
+def test_environment_variable_keeps_the_plugin_off(value):
+    result = _run(
+        "import json, flytekit; import flytekitplugins.resources as p; from flytekit.core import resources as r;"
+        "print(json.dumps([p.is_active(), r.convert_resources_to_resource_model.__module__]))",
+        FLYTEKITPLUGINS_RESOURCES_DISABLE=value,
+    )
+    assert result == [False, "flytekit.core.resources"]
+
+
+def test_stock_flytekit_resources_is_validated_while_active_and_not_after():
+    with pytest.raises(ResourceValidationError):
+        flytekit.Resources(mem="2GB")
+    with stock_flytekit():
+        assert flytekit.Resources(mem="2GB").mem == "2GB"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert flytekit.Resources(mem="2Gi").mem == "2Gi"
