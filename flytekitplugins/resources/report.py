@@ -1,0 +1,155 @@
+"""What will be registered: per task, the requests, limits, accelerator and shared memory.
+
+Reads what ``pyflyte package`` writes (a ``.tgz`` or a folder of ``*_1.pb`` task specs and
+``*_2.pb`` workflow specs)::
+
+    python -m flytekitplugins.resources.report flyte-package.tgz
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import tarfile
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+
+from flyteidl.admin import task_pb2, workflow_pb2
+from flyteidl.core import tasks_pb2
+
+__all__ = ["Row", "read_package", "rows", "render"]
+
+_NAMES = {
+    tasks_pb2.Resources.CPU: "cpu",
+    tasks_pb2.Resources.MEMORY: "mem",
+    tasks_pb2.Resources.GPU: "gpu",
+    tasks_pb2.Resources.EPHEMERAL_STORAGE: "ephemeral_storage",
+}
+
+
+@dataclass
+class Row:
+    """One task (or one overridden node) and the resources it will ask the cluster for."""
+
+    name: str
+    requests: Dict[str, str] = field(default_factory=dict)
+    limits: Dict[str, str] = field(default_factory=dict)
+    accelerator: str = ""
+    shared_memory: str = ""
+    where: str = "container"  # container | pod template | override
+
+
+def read_package(path: str) -> Iterator[Tuple[str, bytes]]:
+    """(file name, bytes) of every ``.pb`` in a package archive or folder, in name order."""
+    p = pathlib.Path(path)
+    if p.is_dir():
+        for f in sorted(p.glob("*.pb")):
+            yield f.name, f.read_bytes()
+        return
+    with tarfile.open(p) as tar:
+        for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            if member.name.endswith(".pb"):
+                yield member.name, tar.extractfile(member).read()  # type: ignore[union-attr]
+
+
+def _entries(resources: tasks_pb2.Resources) -> Tuple[Dict[str, str], Dict[str, str]]:
+    return (
+        {_NAMES.get(e.name, str(e.name)): e.value for e in resources.requests},
+        {_NAMES.get(e.name, str(e.name)): e.value for e in resources.limits},
+    )
+
+
+def _accelerator(ext: tasks_pb2.ExtendedResources) -> str:
+    if not ext.HasField("gpu_accelerator"):
+        return ""
+    acc = ext.gpu_accelerator
+    text = acc.device
+    if acc.WhichOneof("partition_size_value") == "partition_size":
+        text += f" partition {acc.partition_size}"
+    elif acc.WhichOneof("partition_size_value") == "unpartitioned":
+        text += " (unpartitioned)"
+    return text
+
+
+def _shared_memory(ext: tasks_pb2.ExtendedResources) -> str:
+    if not ext.HasField("shared_memory"):
+        return ""
+    return ext.shared_memory.size_limit or "node-sized"
+
+
+def _pod_resources(template: tasks_pb2.TaskTemplate) -> Tuple[Dict[str, str], Dict[str, str]]:
+    from google.protobuf.json_format import MessageToDict
+
+    spec = MessageToDict(template.k8s_pod.pod_spec)
+    primary = template.config.get("primary_container_name", "primary")
+    for container in spec.get("containers", []):
+        if container.get("name") == primary:
+            res = container.get("resources", {})
+            return dict(res.get("requests", {})), dict(res.get("limits", {}))
+    return {}, {}
+
+
+def rows(files: Iterable[Tuple[str, bytes]]) -> List[Row]:
+    """Rows for every task spec and every workflow node that overrides resources."""
+    out: List[Row] = []
+    for name, data in files:
+        if name.endswith("_1.pb"):
+            spec = task_pb2.TaskSpec()
+            spec.ParseFromString(data)
+            t = spec.template
+            row = Row(t.id.name, accelerator=_accelerator(t.extended_resources),
+                      shared_memory=_shared_memory(t.extended_resources))
+            if t.HasField("container"):
+                row.requests, row.limits = _entries(t.container.resources)
+            elif t.HasField("k8s_pod"):
+                row.requests, row.limits = _pod_resources(t)
+                row.where = "pod template"
+            out.append(row)
+        elif name.endswith("_2.pb"):
+            wf = workflow_pb2.WorkflowSpec()
+            wf.ParseFromString(data)
+            for node in wf.template.nodes:
+                target = node.task_node if node.HasField("task_node") else None
+                if node.HasField("array_node") and node.array_node.node.HasField("task_node"):
+                    target = node.array_node.node.task_node
+                if target is None or not target.HasField("overrides"):
+                    continue
+                o = target.overrides
+                requests, limits = _entries(o.resources)
+                row = Row(f"{wf.template.id.name}/{node.id}", requests, limits, _accelerator(o.extended_resources),
+                          _shared_memory(o.extended_resources), where="override")
+                if requests or limits or row.accelerator or row.shared_memory:
+                    out.append(row)
+    return out
+
+
+_ORDER = {name: i for i, name in enumerate(("cpu", "mem", "memory", "gpu", "ephemeral_storage", "ephemeral-storage"))}
+
+
+def _fmt(values: Dict[str, str]) -> str:
+    ordered = sorted(values.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER)))
+    return " ".join(f"{k}={v}" for k, v in ordered) or "-"
+
+
+def render(table: List[Row]) -> str:
+    """A plain-text table, one line per row."""
+    header = ("task / node", "where", "requests", "limits", "accelerator", "shared memory")
+    lines = [(r.name, r.where, _fmt(r.requests), _fmt(r.limits), r.accelerator or "-", r.shared_memory or "-")
+             for r in table]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*line) for line in lines]
+    return "\n".join(line.rstrip() for line in out)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("package", help="a pyflyte package .tgz, or a folder of .pb files")
+    args = parser.parse_args(argv)
+    sys.stdout.write(render(rows(read_package(args.package))) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""End to end: pyflyte in a subprocess on the bundled examples, reading the protobufs back."""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from flytekitplugins.resources.report import read_package, rows
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+IMAGE = "ghcr.io/flyteorg/flytekit:py3.11-1.16.31"
+PYFLYTE = [sys.executable, "-m", "flytekit.clis.sdk_in_container.pyflyte"]
+
+
+def _env(**extra):
+    env = {k: v for k, v in os.environ.items() if k != "FLYTEKITPLUGINS_RESOURCES_DISABLE"}
+    env.update(COLUMNS="400", PYTHONWARNINGS="ignore", **extra)
+    return env
+
+
+def _project(tmp_path, extra=None):
+    shutil.copytree(ROOT / "examples" / "workflows", tmp_path / "workflows")
+    for name, source in (extra or {}).items():
+        (tmp_path / "workflows" / name).write_text(textwrap.dedent(source))
+    return tmp_path
+
+
+def _package(project, **env):
+    return subprocess.run(
+        PYFLYTE + ["--pkgs", "workflows", "package", "--image", IMAGE, "-o", "pkg.tgz", "--force"],
+        cwd=project, capture_output=True, text=True, env=_env(**env),
+    )
+
+
+def _table(path):
+    return {r.name: r for r in rows(read_package(str(path)))}
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    project = _project(tmp_path_factory.mktemp("pkg"))
+    result = _package(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return _table(project / "pkg.tgz")
+
+
+def test_package_serializes_ints_and_single_values(packaged):
+    square = packaged["workflows.basics.square"]
+    assert square.requests == {"cpu": "1", "mem": str(1024**3)}
+    total = packaged["workflows.basics.total"]
+    assert total.requests == {"cpu": "1", "mem": "4Gi", "ephemeral_storage": "10Gi"}
+    assert total.limits == {"cpu": "2", "mem": "4Gi", "ephemeral_storage": "10Gi"}  # single value: both
+
+
+def test_package_serializes_node_overrides(packaged):
+    override = packaged["workflows.basics.pipeline/n2"]
+    assert (override.requests, override.limits) == ({"cpu": "2", "mem": "8Gi"}, {"cpu": "4", "mem": "8Gi"})
+    assert packaged["workflows.basics.pipeline/n1"].limits == {"cpu": "2", "mem": "2Gi"}
+
+
+def test_register_dry_run_sends_what_package_writes(tmp_path, packaged):
+    project = _project(tmp_path)
+    dump = tmp_path / "dump"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "e2e" / "register_dump.py"), "register", "--dry-run", "--copy", "none",
+         "--image", IMAGE, "--version", "v1", "workflows"],
+        cwd=project, capture_output=True, text=True, env=_env(DUMP_DIR=str(dump)),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Dry run Mode" in result.stdout
+    registered = _table(dump)
+    assert set(registered) == set(packaged)
+    for name, row in packaged.items():
+        assert (registered[name].requests, registered[name].limits) == (row.requests, row.limits), name
+
+
+BAD = {
+    "bad_unit.py": """
+        from flytekit import Resources, task
+
+        @task(requests=Resources(mem="2GB"))
+        def greedy(a: int) -> int:
+            return a
+    """,
+}
+BAD_LIMIT = {
+    "bad_limit.py": """
+        from flytekit import Resources, task
+
+        @task(requests=Resources(cpu="4"), limits=Resources(cpu="2"))
+        def inverted(a: int) -> int:
+            return a
+    """,
+}
+
+
+def test_package_stops_on_an_invalid_unit_with_a_clear_message(tmp_path):
+    result = _package(_project(tmp_path, BAD))
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "mem='2GB'" in out and "'GB' is not a Kubernetes unit" in out and "'2Gi' (2^30 bytes)" in out
+
+
+def test_package_stops_on_request_above_limit_naming_the_task(tmp_path):
+    result = _package(_project(tmp_path, BAD_LIMIT))
+    assert result.returncode != 0
+    out = " ".join((result.stdout + result.stderr).split())
+    assert "task 'workflows.bad_limit.inverted': cpu='4': the request '4' is greater than the limit '2'" in out
+
+
+def test_without_the_plugin_stock_flytekit_fails_on_the_same_examples(tmp_path):
+    result = _package(_project(tmp_path), FLYTEKITPLUGINS_RESOURCES_DISABLE="1")
+    assert result.returncode != 0
+    assert "bad argument type for built-in operation" in " ".join((result.stdout + result.stderr).split())

@@ -1,0 +1,158 @@
+"""convert_resources_to_resource_model, construct_extended_resources, pod_spec_from_resources, pod templates."""
+
+import pytest
+from flyteidl.core import tasks_pb2
+from flytekit import PodTemplate, Resources
+from flytekit.core import constants
+from flytekit.extras.accelerators import A100, T4
+from flytekit.models import task as task_models
+
+from flytekitplugins.resources import (
+    SHARED_MEMORY_MOUNT_NAME,
+    SHARED_MEMORY_MOUNT_PATH,
+    ResourceValidationError,
+    construct_extended_resources,
+    convert_resources_to_resource_model,
+    pod_spec_from_resources,
+)
+from flytekitplugins.resources.pod import serialize_pod_spec
+from tests.conftest import SETTINGS, stock_flytekit
+
+R = task_models.Resources.ResourceName
+
+
+@pytest.mark.parametrize("value, emitted", [
+    ("1", "1"), ("500m", "500m"), ("1.5", "1.5"), ("1e3", "1e3"), ("+1", "+1"),  # valid strings: unchanged
+    (2, "2"), (0, "0"), (1024**3, str(1024**3)),  # ints: decimal digits, zero kept
+    (0.5, "500m"), (1.0, "1"), (2.5, "2500m"), (0.0, "0"),  # floats: canonical quantity of the shortest repr
+])
+def test_emitted_values_are_strings(value, emitted):
+    model = convert_resources_to_resource_model(requests=Resources(cpu=value), limits=Resources(cpu=value))
+    assert [(e.name, e.value) for e in model.requests] == [(R.CPU, emitted)]
+    assert [(e.name, e.value) for e in model.limits] == [(R.CPU, emitted)]
+    model.to_flyte_idl().SerializeToString()
+
+
+def test_entry_order_matches_stock():
+    model = convert_resources_to_resource_model(
+        requests=Resources(ephemeral_storage="1Gi", gpu="1", mem="1Gi", cpu="1"))
+    assert [e.name for e in model.requests] == [R.CPU, R.MEMORY, R.GPU, R.EPHEMERAL_STORAGE]
+
+
+def test_request_above_limit_across_objects_is_refused():
+    with pytest.raises(ResourceValidationError, match="cpu='3': the request '3' is greater than the limit '2'"):
+        convert_resources_to_resource_model(requests=Resources(cpu="3"), limits=Resources(cpu="2"))
+
+
+def test_pairs_outside_resources_are_refused_with_a_hint():
+    with pytest.raises(ResourceValidationError, match=r"requests.cpu=\('1', '2'\).*resources="):
+        convert_resources_to_resource_model(requests=Resources(cpu=("1", "2")))
+
+
+def test_non_resources_argument_is_a_named_error():
+    with pytest.raises(ResourceValidationError, match="requests={'cpu': '1'}: must be a flytekit Resources"):
+        convert_resources_to_resource_model(requests={"cpu": "1"})
+
+
+def test_extended_resources_accelerator_and_shared_memory():
+    assert construct_extended_resources() is None
+    assert construct_extended_resources(shared_memory=False) is None
+    ext = construct_extended_resources(accelerator=A100.partition_1g_5gb, shared_memory=True)
+    assert ext.gpu_accelerator.device == "nvidia-tesla-a100"
+    assert ext.gpu_accelerator.partition_size == "1g.5gb"
+    assert (ext.shared_memory.mount_name, ext.shared_memory.mount_path) == (SHARED_MEMORY_MOUNT_NAME,
+                                                                             SHARED_MEMORY_MOUNT_PATH)
+    assert ext.shared_memory.size_limit == ""  # True: node-sized
+    assert construct_extended_resources(shared_memory="16Gi").shared_memory.size_limit == "16Gi"
+    assert construct_extended_resources(shared_memory=2 * 1024**3).shared_memory.size_limit == str(2 * 1024**3)
+    assert (SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH) == (constants.SHARED_MEMORY_MOUNT_NAME,
+                                                                    constants.SHARED_MEMORY_MOUNT_PATH)
+
+
+def test_extended_resources_equal_stock_for_valid_input():
+    for kwargs in [dict(accelerator=T4), dict(shared_memory=True), dict(shared_memory="1Gi", accelerator=A100)]:
+        from flytekit.core import resources as core
+
+        with stock_flytekit():
+            stock = core.construct_extended_resources(**kwargs)
+        assert construct_extended_resources(**kwargs) == stock
+
+
+@pytest.mark.parametrize("shared_memory, fragment", [
+    ("2GB", "'GB' is not a Kubernetes unit"), ("-1Gi", "negative"), ("0", "size 0"), (1.5, "must be True or a size"),
+])
+def test_bad_shared_memory_is_refused(shared_memory, fragment):
+    with pytest.raises(ResourceValidationError, match=fragment):
+        construct_extended_resources(shared_memory=shared_memory)
+
+
+def _resources_of(container):
+    r = container.resources
+    return dict(r.requests or {}), dict(r.limits or {})
+
+
+@pytest.mark.parametrize("requests, limits, expected", [
+    (Resources(cpu=2, mem=1024**3), None, ({"cpu": "2", "memory": str(1024**3)},) * 2),
+    (None, Resources(gpu=1, ephemeral_storage="1Gi"), ({"nvidia.com/gpu": "1", "ephemeral-storage": "1Gi"},) * 2),
+    (Resources(cpu="1"), Resources(cpu=1.5), ({"cpu": "1"}, {"cpu": "1500m"})),
+])
+def test_pod_spec_from_resources_emits_strings(requests, limits, expected):
+    spec = pod_spec_from_resources("main", requests=requests, limits=limits)
+    assert spec.containers[0].name == "main"
+    assert _resources_of(spec.containers[0]) == expected
+
+
+def test_pod_spec_from_resources_uses_the_given_gpu_key():
+    spec = pod_spec_from_resources("main", limits=Resources(gpu="2"), k8s_gpu_resource_key="amd.com/gpu")
+    assert _resources_of(spec.containers[0])[1] == {"amd.com/gpu": "2"}
+
+
+def test_pod_spec_from_resources_equals_stock_for_strings():
+    from flytekit.core import resources as core
+
+    kwargs = dict(primary_container_name="c", requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="2"))
+    with stock_flytekit():
+        stock = core.pod_spec_from_resources(**kwargs)
+    assert pod_spec_from_resources(**kwargs) == stock
+
+
+def test_pod_spec_from_resources_refuses_request_above_limit():
+    with pytest.raises(ResourceValidationError, match="greater than the limit"):
+        pod_spec_from_resources("c", requests=Resources(mem="2Gi"), limits=Resources(mem="1Gi"))
+
+
+def _container(requests=None, limits=None):
+    return task_models.Container(
+        image="img", command=["run"], args=[], env={"A": "1"}, config={}, data_loading_config=None,
+        resources=task_models.Resources(
+            requests=[task_models.Resources.ResourceEntry(R.CPU, v) for v in ([requests] if requests else [])],
+            limits=[task_models.Resources.ResourceEntry(R.CPU, v) for v in ([limits] if limits else [])],
+        ),
+    )
+
+
+def test_serialize_pod_spec_checks_the_templates_own_quantities():
+    from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
+
+    bad = PodTemplate(pod_spec=V1PodSpec(containers=[V1Container(
+        name="primary", resources=V1ResourceRequirements(requests={"memory": "2GB"}))]))
+    with pytest.raises(ResourceValidationError, match=r"pod_template.containers\['primary'\].resources.requests\['memory'\]='2GB'"):
+        serialize_pod_spec(bad, _container(), SETTINGS)
+
+
+def test_serialize_pod_spec_keeps_stock_behaviour_for_valid_templates():
+    from flytekit.core import utils
+    from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
+
+    template = PodTemplate(pod_spec=V1PodSpec(containers=[
+        V1Container(name="primary", resources=V1ResourceRequirements(limits={"memory": "1Gi"})),
+        V1Container(name="side", image="busybox"),
+    ]))
+    for container in [_container(), _container(requests="1", limits="2")]:
+        with stock_flytekit():
+            stock = utils._serialize_pod_spec(template, container, SETTINGS)
+        assert serialize_pod_spec(template, container, SETTINGS) == stock
+
+
+def test_extended_resources_idl_type():
+    assert isinstance(construct_extended_resources(accelerator=T4), tasks_pb2.ExtendedResources)
