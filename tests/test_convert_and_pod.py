@@ -136,7 +136,8 @@ def test_serialize_pod_spec_checks_the_templates_own_quantities():
 
     bad = PodTemplate(pod_spec=V1PodSpec(containers=[V1Container(
         name="primary", resources=V1ResourceRequirements(requests={"memory": "2GB"}))]))
-    with pytest.raises(ResourceValidationError, match=r"pod_template.containers\['primary'\].resources.requests\['memory'\]='2GB'"):
+    where = r"pod_template.containers\['primary'\].resources.requests\['memory'\]='2GB'"
+    with pytest.raises(ResourceValidationError, match=where):
         serialize_pod_spec(bad, _container(), SETTINGS)
 
 

@@ -192,7 +192,7 @@ def test_override_errors_name_the_task_and_node():
         return t(a=a).with_overrides(requests=Resources(mem="2Gi"), limits=Resources(mem="1Gi"))
 
     with pytest.raises(ResourceValidationError) as info:
-        wf.nodes  # flytekit compiles the workflow on first use
+        _ = wf.nodes  # flytekit compiles the workflow on first use
 
     assert info.value.task.startswith(t.name) and "(node n0)" in info.value.task
     assert "mem='2Gi'" in str(info.value)

@@ -76,7 +76,8 @@ def test_invalid_values_raise_a_message_naming_field_value_and_fix(cls, field, v
 
 
 def test_pair_request_above_limit_is_refused():
-    with pytest.raises(ResourceValidationError, match=r"cpu=\('2', '1'\): the request '2' is greater than the limit '1'"):
+    message = r"cpu=\('2', '1'\): the request '2' is greater than the limit '1'"
+    with pytest.raises(ResourceValidationError, match=message):
         Resources(cpu=("2", "1"))
     with pytest.raises(ResourceValidationError, match="greater than the limit"):
         Resources(mem=("1025Mi", "1Gi"))

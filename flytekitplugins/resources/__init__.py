@@ -53,4 +53,6 @@ if _os.environ.get(DISABLE_ENV_VAR, "").strip().lower() not in ("1", "true", "ye
     try:
         activate()
     except Exception as _e:  # never break `import flytekit`
-        _warnings.warn(f"flytekitplugins-resources could not activate: {_e!r}", FlytekitResourcesCompatibilityWarning)
+        _warnings.warn(
+            f"flytekitplugins-resources could not activate: {_e!r}", FlytekitResourcesCompatibilityWarning, stacklevel=2
+        )

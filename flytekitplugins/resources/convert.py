@@ -7,11 +7,11 @@ shortest repr. Zero is kept. The entry order of each stock code path is kept too
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from flyteidl.core import tasks_pb2
-from flytekit.core.constants import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH
 from flytekit.core import resources as _stock
+from flytekit.core.constants import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH
 from flytekit.extras.accelerators import BaseAccelerator
 from flytekit.models import task as task_models
 
@@ -21,9 +21,9 @@ from .resources import (
     Resources,
     ResourceSpec,
     check_request_within_limit,
+    emitted_string,
     iter_set_fields,
     parse_field_value,
-    quantity_string,
 )
 
 __all__ = [
@@ -55,9 +55,13 @@ def _require_resources(value: Any, argument: str) -> None:
         )
 
 
-def _entries(resources: Optional[Resources], argument: str, order=FIELDS) -> List[task_models.Resources.ResourceEntry]:
+def _entries(
+    resources: Optional[Resources], argument: str, order=FIELDS
+) -> Tuple[List[task_models.Resources.ResourceEntry], Dict[str, Quantity]]:
+    """The IDL entries for ``resources`` in ``order``, and the parsed quantities by field."""
     _require_resources(resources, argument)
     entries = []
+    quantities: Dict[str, Quantity] = {}
     for field, value in iter_set_fields(resources, order):
         if isinstance(value, (tuple, list)):
             raise ResourceValidationError(
@@ -66,8 +70,9 @@ def _entries(resources: Optional[Resources], argument: str, order=FIELDS) -> Lis
                 value=value,
                 hint=f"give a single value in {argument}=, or pass resources=Resources({field}={tuple(value)!r})",
             )
-        entries.append(task_models.Resources.ResourceEntry(_IDL_NAME[field], quantity_string(field, value)))
-    return entries
+        quantities[field] = q = parse_field_value(field, value)
+        entries.append(task_models.Resources.ResourceEntry(_IDL_NAME[field], emitted_string(value, q)))
+    return entries, quantities
 
 
 def convert_resources_to_resource_model(
@@ -78,9 +83,9 @@ def convert_resources_to_resource_model(
 
     Values are validated; a request above its limit raises :class:`ResourceValidationError`.
     """
-    request_entries = _entries(requests, "requests")
-    limit_entries = _entries(limits, "limits")
-    check_request_within_limit(requests, limits)
+    request_entries, q_requests = _entries(requests, "requests")
+    limit_entries, q_limits = _entries(limits, "limits")
+    check_request_within_limit(requests, limits, (q_requests, q_limits))
     return task_models.Resources(requests=request_entries, limits=limit_entries)
 
 
@@ -96,9 +101,9 @@ def container_definition(
 
     Unlike stock flytekit, a zero value (``cpu=0``) is kept rather than dropped.
     """
-    requests = _entries(resource_spec.requests, "requests", _CONTAINER_ORDER)
-    limits = _entries(resource_spec.limits, "limits", _CONTAINER_ORDER)
-    check_request_within_limit(resource_spec.requests, resource_spec.limits)
+    requests, q_requests = _entries(resource_spec.requests, "requests", _CONTAINER_ORDER)
+    limits, q_limits = _entries(resource_spec.limits, "limits", _CONTAINER_ORDER)
+    check_request_within_limit(resource_spec.requests, resource_spec.limits, (q_requests, q_limits))
     return task_models.Container(
         image=image,
         command=command,
@@ -118,9 +123,9 @@ def shared_memory_size(shared_memory: Any) -> Optional[str]:
     if shared_memory is True:
         return None
     if isinstance(shared_memory, (str, int)) and not isinstance(shared_memory, bool):
-        parse_field_value("shared_memory", shared_memory, warn=True)
-        size = quantity_string("shared_memory", shared_memory)
-        if Quantity.parse(size).sign() == 0:
+        q = parse_field_value("shared_memory", shared_memory, warn=True)
+        size = emitted_string(shared_memory, q)
+        if q.sign() == 0:
             raise ResourceValidationError(
                 "a shared memory of size 0 holds nothing",
                 field="shared_memory",

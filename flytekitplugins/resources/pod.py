@@ -8,12 +8,12 @@ the pydantic (37) kubernetes models accept.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from flytekit.core.pod_template import PodTemplate
 
-from .quantity import ResourceValidationError
-from .resources import Resources, check_request_within_limit, iter_set_fields, parse_field_value, quantity_string
+from .quantity import Quantity, ResourceValidationError
+from .resources import Resources, check_request_within_limit, emitted_string, iter_set_fields, parse_field_value
 
 if TYPE_CHECKING:
     from flytekit.configuration import SerializationSettings
@@ -26,9 +26,13 @@ _K8S_NAME = {"cpu": "cpu", "mem": "memory", "ephemeral_storage": "ephemeral-stor
 _FIELD_FOR_K8S = {"cpu": "cpu", "memory": "mem", "ephemeral-storage": "ephemeral_storage"}
 
 
-def _k8s_resources(resources: Optional[Resources], argument: str, gpu_key: str) -> Optional[Dict[str, str]]:
+def _k8s_resources(
+    resources: Optional[Resources], argument: str, gpu_key: str
+) -> Tuple[Optional[Dict[str, str]], Dict[str, Quantity]]:
+    """Kubernetes resource names -> value strings, and the parsed quantities by field."""
+    quantities: Dict[str, Quantity] = {}
     if resources is None:
-        return None
+        return None, quantities
     out: Dict[str, str] = {}
     for field, value in iter_set_fields(resources):
         if isinstance(value, (tuple, list)):
@@ -38,8 +42,9 @@ def _k8s_resources(resources: Optional[Resources], argument: str, gpu_key: str) 
                 value=value,
                 hint="pass the request in requests= and the limit in limits=",
             )
-        out[gpu_key if field == "gpu" else _K8S_NAME[field]] = quantity_string(field, value)
-    return out
+        quantities[field] = q = parse_field_value(field, value)
+        out[gpu_key if field == "gpu" else _K8S_NAME[field]] = emitted_string(value, q)
+    return out, quantities
 
 
 def pod_spec_from_resources(
@@ -47,16 +52,16 @@ def pod_spec_from_resources(
     requests: Optional[Resources] = None,
     limits: Optional[Resources] = None,
     k8s_gpu_resource_key: str = "nvidia.com/gpu",
-) -> "V1PodSpec":
+) -> V1PodSpec:
     """A pod spec with one container that has these requests and limits (as strings).
 
     As in flytekit, when only one of requests and limits is given it is used for both.
     """
     from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
 
-    k8s_requests = _k8s_resources(requests, "requests", k8s_gpu_resource_key)
-    k8s_limits = _k8s_resources(limits, "limits", k8s_gpu_resource_key)
-    check_request_within_limit(requests, limits)
+    k8s_requests, q_requests = _k8s_resources(requests, "requests", k8s_gpu_resource_key)
+    k8s_limits, q_limits = _k8s_resources(limits, "limits", k8s_gpu_resource_key)
+    check_request_within_limit(requests, limits, (q_requests, q_limits))
     k8s_requests = k8s_requests or k8s_limits
     k8s_limits = k8s_limits or k8s_requests
     return V1PodSpec(
@@ -69,7 +74,7 @@ def pod_spec_from_resources(
     )
 
 
-def _sanitize_resource_name(resource: "task_models.Resources.ResourceEntry") -> str:
+def _sanitize_resource_name(resource: task_models.Resources.ResourceEntry) -> str:
     from flyteidl.core import tasks_pb2
 
     return tasks_pb2.Resources.ResourceName.Name(resource.name).lower().replace("_", "-")
@@ -104,15 +109,14 @@ def _check_container_resources(container: Any, where: str) -> None:
 
 def serialize_pod_spec(
     pod_template: PodTemplate,
-    primary_container: "task_models.Container",
-    settings: "SerializationSettings",
+    primary_container: task_models.Container,
+    settings: SerializationSettings,
 ) -> Dict[str, Any]:
     """flytekit's ``_serialize_pod_spec``: the pod template's spec with the task's container merged
     into its primary container (image, command, args, resources, env), as a JSON-ready dict."""
+    from flytekit.core.python_auto_container import get_registerable_container_image
     from kubernetes.client import ApiClient
     from kubernetes.client.models import V1Container, V1EnvVar, V1ResourceRequirements
-
-    from flytekit.core.python_auto_container import get_registerable_container_image
 
     if pod_template.pod_spec is None:
         return {}

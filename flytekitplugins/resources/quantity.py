@@ -59,7 +59,6 @@ _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 
 _DIGITS = frozenset("0123456789")
-_SUFFIX_CHARS = frozenset("eEinumkKMGTP")
 _DECIMAL_SUFFIXES = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _BINARY_SUFFIXES = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL_SUFFIX_FOR = {e: s for s, e in _DECIMAL_SUFFIXES.items()}
@@ -113,7 +112,7 @@ class ResourceValidationError(ValueError):
             kwargs["value"] = self.value
         return (_rebuild_error, (self.problem, kwargs))
 
-    def with_context(self, *, task: Optional[str] = None, field: Optional[str] = None) -> "ResourceValidationError":
+    def with_context(self, *, task: Optional[str] = None, field: Optional[str] = None) -> ResourceValidationError:
         """The same error with the task and/or field filled in where they were unknown."""
         kwargs = dict(field=self.field or field, hint=self.hint, task=self.task or task)
         if self._has_value:
@@ -209,7 +208,7 @@ class Quantity:
 
     # ---------------------------------------------------------------- parsing
     @classmethod
-    def parse(cls, text: str) -> "Quantity":
+    def parse(cls, text: str) -> Quantity:
         """Parse ``text`` exactly as ``resource.ParseQuantity`` does.
 
         Raises :class:`ResourceValidationError` for anything ParseQuantity rejects.
@@ -219,12 +218,12 @@ class Quantity:
                 f"a quantity is parsed from a string, not {type(text).__name__}", value=text
             )
         try:
-            return cls._parse(text)
+            return _parse_cached(text)
         except _ParseError as e:
             raise ResourceValidationError(f"is not a valid Kubernetes quantity ({e})", value=text) from None
 
     @classmethod
-    def _parse(cls, text: str) -> "Quantity":
+    def _parse(cls, text: str) -> Quantity:
         if len(text) == 0:
             raise _ParseError("empty string")
         if text == "0":
@@ -288,7 +287,7 @@ class Quantity:
         return cls(-magnitude if negative else magnitude, exp10, fmt, _int64=False)
 
     @classmethod
-    def from_value(cls, value: Any) -> "Quantity":
+    def from_value(cls, value: Any) -> Quantity:
         """A quantity from a ``str``, an ``int`` (its decimal digits) or a ``float`` (its shortest repr).
 
         ``bool`` is refused: ``True`` is not a quantity.
@@ -296,7 +295,9 @@ class Quantity:
         if isinstance(value, Quantity):
             return value
         if isinstance(value, bool):
-            raise ResourceValidationError("a bool is not a quantity", value=value, hint="use a number such as 1 or '500m'")
+            raise ResourceValidationError(
+                "a bool is not a quantity", value=value, hint="use a number such as 1 or '500m'"
+            )
         if isinstance(value, int):
             return cls._parse(str(value))
         if isinstance(value, float):
@@ -334,7 +335,7 @@ class Quantity:
             return NotImplemented
         return _compare(self._coef, self._exp, other._coef, other._exp) == 0
 
-    def __lt__(self, other: "Quantity") -> bool:
+    def __lt__(self, other: Quantity) -> bool:
         if not isinstance(other, Quantity):
             return NotImplemented
         return _compare(self._coef, self._exp, other._coef, other._exp) < 0
@@ -376,6 +377,12 @@ class _ParseError(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Quantity:
+    # Quantity is immutable, so a repeated string ("1", "500m", "2Gi") can share one parse
+    return Quantity._parse(text)
+
+
 def _compare(c1: int, e1: int, c2: int, e2: int) -> int:
     """Compare c1*10^e1 with c2*10^e2 exactly, without building huge powers of ten."""
     s1 = (c1 > 0) - (c1 < 0)
@@ -394,58 +401,18 @@ def _compare(c1: int, e1: int, c2: int, e2: int) -> int:
     return s1 * ((a1 > a2) - (a1 < a2))
 
 
+# parseQuantityString as one anchored pattern. Each group is as greedy as Go's scanner, so the first
+# match splits the string exactly where the scanner does, and a string the scanner rejects does not match.
+_SCANNER = re.compile(r"([+-]?)0*([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*[+-]?[0-9]*)\Z")
+
+
 def _scan(text: str) -> Tuple[bool, str, str, str, str]:
     """parseQuantityString: (positive, numeric prefix, integer digits, fraction digits, suffix)."""
-    positive = True
-    pos = 0
-    end = len(text)
-    if text[0] == "-":
-        positive = False
-        pos = 1
-    elif text[0] == "+":
-        pos = 1
-
-    # strip leading zeros; a string of nothing but zeros (or a bare sign) is zero
-    while True:
-        if pos >= end:
-            return positive, "0", "0", "", ""
-        if text[pos] != "0":
-            break
-        pos += 1
-
-    i = pos
-    while i < end and text[i] in _DIGITS:
-        i += 1
-    if i >= end:
-        return positive, text, text[pos:], "", ""
-    num = text[pos:i] or "0"
-    pos = i
-
-    denom = ""
-    if text[pos] == ".":
-        pos += 1
-        i = pos
-        while i < end and text[i] in _DIGITS:
-            i += 1
-        if i >= end:
-            return positive, text, num, text[pos:], ""
-        denom = text[pos:i]
-        pos = i
-    value = text[:pos]
-
-    suffix_start = pos
-    i = pos
-    while i < end and text[i] in _SUFFIX_CHARS:
-        i += 1
-    if i >= end:
-        return positive, value, num, denom, text[suffix_start:]
-    pos = i
-    if text[pos] in "+-":
-        pos += 1
-    for ch in text[pos:]:
-        if ch not in _DIGITS:
-            raise _ParseError(f"unexpected character {ch!r}")
-    return positive, value, num, denom, text[suffix_start:]
+    m = _SCANNER.match(text)
+    if m is None:
+        raise _ParseError("expected <number><suffix>")
+    sign, num, denom, suffix = m.group(1, 2, 3, 4)
+    return sign != "-", text[: m.start(4)], num or "0", denom or "", suffix
 
 
 def _interpret(suffix: str) -> Optional[Tuple[int, int, str]]:

@@ -26,7 +26,8 @@ __all__ = [
     "ResourceValueWarning",
     "Resources",
     "check_request_within_limit",
-    "quantity_string",
+    "emitted_string",
+    "parse_field_value",
     "validate_resources",
 ]
 
@@ -93,7 +94,8 @@ def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity
     """
     if isinstance(value, bool):
         raise ResourceValidationError(
-            "a bool is not a quantity", field=field, value=value, hint="use a number such as 1 or a string such as '500m'"
+            "a bool is not a quantity", field=field, value=value,
+            hint="use a number such as 1 or a string such as '500m'",
         )
     try:
         if isinstance(value, str):
@@ -152,10 +154,9 @@ def _user_stacklevel() -> int:
     return 1
 
 
-def quantity_string(field: str, value: Any) -> str:
+def emitted_string(value: Any, q: Quantity) -> str:
     """The string a value is serialized as: a valid ``str`` unchanged, an ``int`` its digits, a
     ``float`` the canonical quantity of its shortest repr (``0.5`` -> ``"500m"``). Zero is kept."""
-    q = parse_field_value(field, value)
     if isinstance(value, str):
         return value
     if isinstance(value, int):
@@ -191,15 +192,31 @@ def validate_resources(resources: _stock.Resources) -> None:
             parse_field_value(field, value, warn=True)
 
 
-def check_request_within_limit(requests: Optional[_stock.Resources], limits: Optional[_stock.Resources]) -> None:
-    """Raise when a field's request exceeds its limit across separate ``requests=`` and ``limits=``."""
+def scalar_quantities(resources: Optional[_stock.Resources]) -> Dict[str, Quantity]:
+    """field -> quantity for the single (non-pair) values that are set."""
+    return {
+        field: parse_field_value(field, value)
+        for field, value in iter_set_fields(resources)
+        if not isinstance(value, (tuple, list))
+    }
+
+
+def check_request_within_limit(
+    requests: Optional[_stock.Resources],
+    limits: Optional[_stock.Resources],
+    parsed: Optional[Tuple[Dict[str, Quantity], Dict[str, Quantity]]] = None,
+) -> None:
+    """Raise when a field's request exceeds its limit across separate ``requests=`` and ``limits=``.
+
+    ``parsed`` is (request quantities, limit quantities) when the caller already has them.
+    """
     if requests is None or limits is None:
         return
-    for field in FIELDS:
-        request, limit = getattr(requests, field), getattr(limits, field)
-        if request is None or limit is None or isinstance(request, tuple) or isinstance(limit, tuple):
-            continue
-        if parse_field_value(field, request) > parse_field_value(field, limit):
+    q_requests, q_limits = parsed if parsed is not None else (scalar_quantities(requests), scalar_quantities(limits))
+    for field, q_request in q_requests.items():
+        q_limit = q_limits.get(field)
+        if q_limit is not None and q_request > q_limit:
+            request, limit = getattr(requests, field), getattr(limits, field)
             raise ResourceValidationError(
                 f"the request {request!r} is greater than the limit {limit!r}",
                 field=field,

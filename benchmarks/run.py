@@ -1,0 +1,122 @@
+"""`make bench`: each figure is a ratio of two timings taken in the same run, alternating, median of rounds.
+
+1. `import flytekit` with the plugin vs without it (goal <= 1.03)
+2. serializing 1,000 tasks with the plugin vs stock flytekit (goal <= 1.05)
+3. Quantity.parse vs kubernetes.utils.parse_quantity (cold: every string new; warm: repeated strings)
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+import warnings
+from collections import OrderedDict
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
+
+# Hides (or keeps) this plugin's entry point; the same shim runs in both variants so they differ only
+# in whether flytekit loads the plugin.
+IMPORT_PROBE = """
+import importlib.metadata as md, sys, time
+_entry_points = md.entry_points
+def entry_points(**kw):
+    eps = _entry_points(**kw)
+    if {hide} and kw.get("group") == "flytekit.plugins":
+        return [e for e in eps if e.name != "resources"]
+    return eps
+md.entry_points = entry_points
+t = time.perf_counter()
+import flytekit
+elapsed = time.perf_counter() - t
+assert ("flytekitplugins.resources" in sys.modules) != {hide}
+assert "kubernetes" not in sys.modules
+print(elapsed)
+"""
+
+
+def _import_time(hide: bool) -> float:
+    out = subprocess.run([sys.executable, "-c", IMPORT_PROBE.format(hide=hide)], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def work(a: int) -> int:
+    return a
+
+
+def bench_import():
+    with_plugin, without = [], []
+    for _ in range(ROUNDS):
+        without.append(_import_time(hide=True))
+        with_plugin.append(_import_time(hide=False))
+    a, b = statistics.median(with_plugin), statistics.median(without)
+    return f"import flytekit: with plugin {a * 1000:.0f} ms, without {b * 1000:.0f} ms", a / b, 1.03
+
+
+def bench_serialize():
+    from flytekit import Resources, task
+    from flytekit.configuration import Image, ImageConfig, SerializationSettings
+    from flytekit.tools.translator import get_serializable
+
+    import flytekitplugins.resources as plugin
+
+    settings = SerializationSettings(
+        image_config=ImageConfig(default_image=Image(name="default", fqn="img", tag="v1")),
+        project="p", domain="d", version="v1",
+    )
+
+    cpus, mems = ["250m", "500m", "1", "2", "4"], ["512Mi", "1Gi", "2Gi", "4Gi", "8Gi"]
+    tasks = [
+        task(requests=Resources(cpu=cpus[i % 5], mem=mems[i % 5]),
+             limits=Resources(cpu="4", mem="8Gi", gpu=str(i % 2)))(work)
+        for i in range(1000)
+    ]
+
+    def serialize_all():
+        for t in tasks:
+            get_serializable(OrderedDict(), settings, t)
+
+    ours, stock = [], []
+    for _ in range(max(5, ROUNDS // 3)):
+        plugin.deactivate()
+        t0 = time.perf_counter()
+        serialize_all()
+        stock.append(time.perf_counter() - t0)
+        plugin.activate()
+        t0 = time.perf_counter()
+        serialize_all()
+        ours.append(time.perf_counter() - t0)
+    a, b = statistics.median(ours), statistics.median(stock)
+    return f"serialize 1,000 tasks: with plugin {a * 1000:.0f} ms, stock {b * 1000:.0f} ms", a / b, 1.05
+
+
+def bench_parse():
+    from kubernetes.utils import parse_quantity
+
+    from flytekitplugins.resources.quantity import Quantity
+
+    cold = [f"{i}{s}" for i in range(1, 2000) for s in ("", "m", "Mi", "Gi", "k")]
+    warm = ["1", "500m", "2Gi", "1.5", "100Mi", "250m", "4", "16Gi", "1e3", "10G"] * 1000
+    out = []
+    for label, corpus, ours_fn in (("cold", cold, Quantity._parse), ("warm", warm, Quantity.parse)):
+        ours = min(timeit.repeat(lambda c=corpus, f=ours_fn: [f(s) for s in c], number=1, repeat=5))
+        k8s = min(timeit.repeat(lambda c=corpus: [parse_quantity(s) for s in c], number=1, repeat=5))
+        per = ours / len(corpus) * 1e6
+        out.append((f"Quantity.parse vs kubernetes parse_quantity ({label}, {per:.2f} us/parse)", ours / k8s, None))
+    return out
+
+
+def main():
+    warnings.simplefilter("ignore")
+    results = [bench_import(), bench_serialize(), *bench_parse()]
+    width = max(len(r[0]) for r in results)
+    print("ratio = plugin / baseline, measured in this run (lower is better)")
+    for label, ratio, goal in results:
+        verdict = "" if goal is None else f"  goal <= {goal:.2f}: {'met' if ratio <= goal else 'MISSED'}"
+        print(f"{label:<{width}}  ratio {ratio:.3f}{verdict}")
+
+
+if __name__ == "__main__":
+    main()
