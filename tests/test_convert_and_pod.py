@@ -141,18 +141,55 @@ def test_serialize_pod_spec_checks_the_templates_own_quantities():
         serialize_pod_spec(bad, _container(), SETTINGS)
 
 
-def test_serialize_pod_spec_keeps_stock_behaviour_for_valid_templates():
-    from flytekit.core import utils
+def _template_with_primary_resources(requests=None, limits=None):
     from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
 
-    template = PodTemplate(pod_spec=V1PodSpec(containers=[
-        V1Container(name="primary", resources=V1ResourceRequirements(limits={"memory": "1Gi"})),
-        V1Container(name="side", image="busybox"),
+    return PodTemplate(pod_spec=V1PodSpec(containers=[
+        V1Container(name="primary", resources=V1ResourceRequirements(requests=requests, limits=limits)),
+        V1Container(name="side", image="busybox",
+                    resources=V1ResourceRequirements(limits={"cpu": "100m"})),
     ]))
-    for container in [_container(), _container(requests="1", limits="2")]:
-        with stock_flytekit():
-            stock = utils._serialize_pod_spec(template, container, SETTINGS)
-        assert serialize_pod_spec(template, container, SETTINGS) == stock
+
+
+def _containers(pod_spec):
+    return {c["name"]: c for c in pod_spec["containers"]}
+
+
+def test_merge_rule_task_wins_per_resource_and_template_keeps_the_rest():
+    template = _template_with_primary_resources(requests={"cpu": "500m", "memory": "1Gi"},
+                                                limits={"memory": "1Gi", "nvidia.com/gpu": "1"})
+    merged = _containers(serialize_pod_spec(template, _container(requests="1", limits="2"), SETTINGS))
+    assert merged["primary"]["resources"] == {
+        "requests": {"cpu": "1", "memory": "1Gi"},  # task's cpu wins, template's memory kept
+        "limits": {"memory": "1Gi", "nvidia.com/gpu": "1", "cpu": "2"},
+    }
+    assert merged["side"]["resources"] == {"limits": {"cpu": "100m"}}  # sidecars untouched
+    assert template.pod_spec.containers[0].resources.limits == {"memory": "1Gi", "nvidia.com/gpu": "1"}  # input kept
+
+
+def test_merge_rule_differs_from_stock_only_where_the_template_declares_resources():
+    from flytekit.core import utils
+
+    template = _template_with_primary_resources(limits={"memory": "1Gi"})
+    with stock_flytekit():
+        stock = _containers(utils._serialize_pod_spec(template, _container(requests="1"), SETTINGS))
+    ours = _containers(serialize_pod_spec(template, _container(requests="1"), SETTINGS))
+    assert stock["primary"]["resources"] == {"requests": {"cpu": "1"}, "limits": {}}  # stock drops the template's
+    assert ours["primary"]["resources"] == {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi"}}
+    assert {k: v for k, v in ours["primary"].items() if k != "resources"} == \
+        {k: v for k, v in stock["primary"].items() if k != "resources"}
+    assert ours["side"] == stock["side"]
+    template = _template_with_primary_resources()
+    with stock_flytekit():
+        stock = utils._serialize_pod_spec(template, _container(requests="1", limits="2"), SETTINGS)
+    assert serialize_pod_spec(template, _container(requests="1", limits="2"), SETTINGS) == stock
+
+
+def test_merged_requests_must_not_exceed_merged_limits():
+    template = _template_with_primary_resources(requests={"cpu": "4"})
+    message = r"resources\['cpu'\].*the request '4' is greater than the limit '2'"
+    with pytest.raises(ResourceValidationError, match=message):
+        serialize_pod_spec(template, _container(limits="2"), SETTINGS)
 
 
 def test_extended_resources_idl_type():

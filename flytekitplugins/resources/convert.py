@@ -7,6 +7,7 @@ shortest repr. Zero is kept. The entry order of each stock code path is kept too
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from flyteidl.core import tasks_pb2
@@ -15,13 +16,16 @@ from flytekit.core.constants import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUN
 from flytekit.extras.accelerators import BaseAccelerator
 from flytekit.models import task as task_models
 
+from .accelerators import partition_of
 from .quantity import Quantity, ResourceValidationError
 from .resources import (
     FIELDS,
     Resources,
     ResourceSpec,
+    ResourceValueWarning,
     check_request_within_limit,
     emitted_string,
+    gpu_accelerator,
     iter_set_fields,
     parse_field_value,
 )
@@ -29,9 +33,14 @@ from .resources import (
 __all__ = [
     "SHARED_MEMORY_MOUNT_NAME",
     "SHARED_MEMORY_MOUNT_PATH",
+    "check_shared_memory",
     "construct_extended_resources",
     "container_definition",
     "convert_resources_to_resource_model",
+    "describe_accelerator",
+    "get_extended_resources",
+    "resolve_accelerator",
+    "resolve_override_arguments",
     "shared_memory_size",
 ]
 
@@ -170,3 +179,122 @@ def construct_extended_resources(
     if not kwargs:
         return None
     return tasks_pb2.ExtendedResources(**kwargs)
+
+
+def describe_accelerator(accelerator: BaseAccelerator) -> str:
+    """``"nvidia-h100 partition 3g.40gb"``: an accelerator as the cluster will see it."""
+    msg = accelerator.to_flyte_idl()
+    which = msg.WhichOneof("partition_size_value")
+    if which == "partition_size":
+        return f"{msg.device} partition {msg.partition_size}"
+    return msg.device + (" (unpartitioned)" if which == "unpartitioned" else "")
+
+
+def resolve_accelerator(
+    explicit: Optional[BaseAccelerator], *resources: Optional[Resources]
+) -> Optional[BaseAccelerator]:
+    """The task's accelerator: the explicit one, or the one ``gpu="A100:2"`` names; they must agree.
+
+    They agree when the device is the same and they do not name different partitions; the more
+    specific of the two is used.
+    """
+    implied = gpu_accelerator(*resources)
+    if implied is None:
+        return explicit
+    if explicit is None:
+        return implied
+    if not isinstance(explicit, BaseAccelerator):
+        return explicit  # construct_extended_resources reports it
+    same_device = explicit.to_flyte_idl().device == implied.device
+    explicit_partition, implied_partition = partition_of(explicit), implied.partition
+    if not same_device or (explicit_partition and implied_partition and explicit_partition != implied_partition):
+        gpu_values = [getattr(r, "gpu", None) for r in resources if r is not None and getattr(r, "gpu", None)]
+        raise ResourceValidationError(
+            f"disagrees with gpu={gpu_values[0]!r}, which names {describe_accelerator(implied)}",
+            field="accelerator",
+            value=describe_accelerator(explicit),
+            hint="name the accelerator once: drop accelerator=, or make gpu= a plain count",
+        )
+    return explicit if explicit_partition or not implied_partition else implied
+
+
+def _get(obj: Any, name: str) -> Any:
+    """An attribute of a kubernetes model object or a key of its dict form."""
+    if isinstance(obj, dict):
+        camel = "".join(w.capitalize() if i else w for i, w in enumerate(name.split("_")))
+        return obj.get(name, obj.get(camel))
+    return getattr(obj, name, None)
+
+
+def check_shared_memory(
+    shared_memory: Any, pod_template: Any, memory_limit: Any, *, task: Optional[str] = None
+) -> None:
+    """Refuse shared memory that flytepropeller would refuse at run time, and warn when it cannot fit.
+
+    flytepropeller rejects a task whose pod template already has a volume named
+    ``SHARED_MEMORY_MOUNT_NAME`` or whose primary container already mounts ``/dev/shm``.
+    A memory-backed ``/dev/shm`` counts against the container's memory limit.
+    """
+    if shared_memory is None or shared_memory is False:
+        return
+    spec = getattr(pod_template, "pod_spec", None)
+    if spec is not None:
+        primary = getattr(pod_template, "primary_container_name", None)
+        for volume in _get(spec, "volumes") or []:
+            if _get(volume, "name") == SHARED_MEMORY_MOUNT_NAME:
+                raise ResourceValidationError(
+                    f"the pod template already has a volume named {SHARED_MEMORY_MOUNT_NAME!r}",
+                    field="shared_memory", value=shared_memory, task=task,
+                    hint="flytepropeller would reject the task when it runs; drop shared_memory= or the volume",
+                )
+        for container in _get(spec, "containers") or []:
+            if _get(container, "name") != primary:
+                continue
+            for mount in _get(container, "volume_mounts") or []:
+                path, name = _get(mount, "mount_path"), _get(mount, "name")
+                if path == SHARED_MEMORY_MOUNT_PATH or name == SHARED_MEMORY_MOUNT_NAME:
+                    raise ResourceValidationError(
+                        f"the pod template already mounts {_get(mount, 'mount_path')} in container {primary!r}",
+                        field="shared_memory", value=shared_memory, task=task,
+                        hint="flytepropeller would reject the task ('/dev/shm is already mounted in container'); "
+                        "drop shared_memory= or the template's mount",
+                    )
+    if shared_memory is True or memory_limit is None or isinstance(memory_limit, (tuple, list)):
+        return
+    size = parse_field_value("shared_memory", shared_memory)
+    limit = parse_field_value("mem", memory_limit)
+    if size > limit:
+        who = f"task {task!r}: " if task else ""
+        warnings.warn(
+            f"{who}shared_memory={shared_memory!r} is larger than the memory limit {memory_limit!r}; a memory-backed "
+            "/dev/shm counts against the limit, so the container is killed before /dev/shm fills",
+            ResourceValueWarning,
+            stacklevel=3,
+        )
+
+
+def get_extended_resources(task: Any, settings: Any = None) -> Optional[tasks_pb2.ExtendedResources]:
+    """``PythonAutoContainerTask.get_extended_resources``: the accelerator (explicit or named by
+    ``gpu="A100:2"``) and the shared memory, checked against the task's pod template and memory limit."""
+    spec = task.resources
+    accelerator = resolve_accelerator(task.accelerator, spec.requests, spec.limits)
+    check_shared_memory(task.shared_memory, task.pod_template, spec.limits.mem, task=task.name)
+    return construct_extended_resources(accelerator=accelerator, shared_memory=task.shared_memory)
+
+
+def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:
+    """For ``Node.with_overrides``: fill in the accelerator that the overridden ``gpu=`` names, and
+    check the overridden shared memory (``arguments`` is the bound argument dict, changed in place)."""
+    overrides = [arguments.get(k) for k in ("resources", "requests", "limits")]
+    accelerator = resolve_accelerator(arguments.get("accelerator"), *overrides)
+    if accelerator is not None:
+        arguments["accelerator"] = accelerator
+    shared_memory = arguments.get("shared_memory")
+    if shared_memory is not None:
+        entity = getattr(node, "flyte_entity", None)
+        template = arguments.get("pod_template") or getattr(entity, "pod_template", None)
+        limits = arguments.get("limits") or arguments.get("resources")
+        memory_limit = getattr(limits, "mem", None)
+        if isinstance(memory_limit, (tuple, list)):
+            memory_limit = memory_limit[1]
+        check_shared_memory(shared_memory, template, memory_limit)

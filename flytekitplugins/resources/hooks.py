@@ -90,6 +90,24 @@ def _constant(replacement: Any) -> Callable[[Any], Any]:
     return lambda stock: replacement
 
 
+def _node_overrides(stock: Callable) -> Callable:
+    """``Node.with_overrides``: resolve the accelerator a ``gpu=`` override names, name the task in errors."""
+    signature = inspect.signature(stock)
+
+    @functools.wraps(stock)
+    def with_overrides(self, *args, **kwargs):
+        try:
+            bound = signature.bind(self, *args, **kwargs)
+            convert.resolve_override_arguments(bound.arguments, self)
+            return stock(*bound.args, **bound.kwargs)
+        except ResourceValidationError as e:
+            if e.task is not None:
+                raise
+            raise e.with_context(task=_describe_node(self)).with_traceback(e.__traceback__) from None
+
+    return with_overrides
+
+
 _STOCK_SIGNATURE = ("entity_mapping", "settings", "entity", "options")
 
 #: What is routed, keyed by name.
@@ -113,7 +131,10 @@ ROUTED: Dict[str, Routed] = {
         Routed("_serialize_pod_spec", "flytekit.core.utils", "_serialize_pod_spec",
                ("pod_template", "primary_container", "settings"), _constant(pod.serialize_pod_spec)),
         Routed("Node.with_overrides", "flytekit.core.node", "Node.with_overrides",
-               ("self", "node_name", "aliases", "requests", "limits"), _naming(_describe_node, 0)),
+               ("self", "node_name", "aliases", "requests", "limits"), _node_overrides),
+        Routed("PythonAutoContainerTask.get_extended_resources", "flytekit.core.python_auto_container",
+               "PythonAutoContainerTask.get_extended_resources", ("self", "settings"),
+               _constant(convert.get_extended_resources)),
         Routed("get_serializable_task", "flytekit.tools.translator", "get_serializable_task", _STOCK_SIGNATURE,
                _naming(_describe_task, 2)),
         Routed("get_serializable_node", "flytekit.tools.translator", "get_serializable_node", _STOCK_SIGNATURE,

@@ -1,29 +1,89 @@
-"""Resources to Kubernetes: pod specs and the primary container of a pod template.
+"""Resources to Kubernetes: pod specs, pod-template helpers, and a task's primary container.
 
 ``kubernetes`` is imported inside the functions, never at import time (it costs ~0.8 s).
 Every resource value written into a pod spec is a string, which both the classic (<=36) and
 the pydantic (37) kubernetes models accept.
+
+The helpers build or extend a flytekit ``PodTemplate`` and always return a new one; their
+input is never changed::
+
+    template = pod.with_accelerator(pod.with_shared_memory(pod.pod_template(), "16Gi"), "A100:2")
+
+Merging a task's resources into its pod template's primary container: for each resource, in
+requests and in limits separately, the task's value wins; the template's other resources are
+kept; other containers are untouched. The merged requests must not exceed the merged limits.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from flytekit.core.pod_template import PodTemplate
 
+from .accelerators import GOOGLE_TPU, NVIDIA_GPU, partition_of, resource_name_for
+from .convert import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH, shared_memory_size
 from .quantity import Quantity, ResourceValidationError
-from .resources import Resources, check_request_within_limit, emitted_string, iter_set_fields, parse_field_value
+from .resources import (
+    Resources,
+    check_request_within_limit,
+    emitted_string,
+    gpu_accelerator,
+    gpu_spec,
+    iter_set_fields,
+    parse_field_value,
+)
 
 if TYPE_CHECKING:
     from flytekit.configuration import SerializationSettings
     from flytekit.models import task as task_models
     from kubernetes.client import V1PodSpec
 
-__all__ = ["pod_spec_from_resources", "serialize_pod_spec"]
+__all__ = [
+    "DEFAULT_DEVICE_NODE_LABEL",
+    "DEFAULT_PARTITION_NODE_LABEL",
+    "pod_spec_from_resources",
+    "pod_template",
+    "serialize_pod_spec",
+    "with_accelerator",
+    "with_env",
+    "with_node_selector",
+    "with_resources",
+    "with_shared_memory",
+    "with_tolerations",
+    "with_volumes",
+]
+
+#: flytepropeller's default node labels for an accelerator's device and partition
+DEFAULT_DEVICE_NODE_LABEL = "k8s.amazonaws.com/accelerator"
+DEFAULT_PARTITION_NODE_LABEL = "k8s.amazonaws.com/gpu-partition-size"
+#: flytepropeller's labels for Google TPUs (its GOOGLE_TPU device class)
+_TPU_DEVICE_NODE_LABEL = "cloud.google.com/gke-tpu-accelerator"
+_TPU_PARTITION_NODE_LABEL = "cloud.google.com/gke-tpu-topology"
+_MIG_STRATEGIES = ("single", "mixed")
 
 _K8S_NAME = {"cpu": "cpu", "mem": "memory", "ephemeral_storage": "ephemeral-storage"}
 _FIELD_FOR_K8S = {"cpu": "cpu", "memory": "mem", "ephemeral-storage": "ephemeral_storage"}
+
+
+def _gpu_key(
+    requests: Optional[Resources], limits: Optional[Resources], given: Optional[str], mig_strategy: str
+) -> str:
+    """The resource name GPUs are requested under: ``given``, else the vendor's for ``gpu="MODEL:N"``.
+
+    With ``mig_strategy="mixed"`` a MIG partition is requested as the GPU operator's
+    ``nvidia.com/mig-<profile>`` resource.
+    """
+    if mig_strategy not in _MIG_STRATEGIES:
+        raise ResourceValidationError(f"must be one of {_MIG_STRATEGIES}", field="mig_strategy", value=mig_strategy)
+    accelerator = gpu_accelerator(requests, limits)
+    if given is not None:
+        return given
+    if accelerator is None:
+        return NVIDIA_GPU
+    if mig_strategy == "mixed" and accelerator.partition and accelerator.resource_name == NVIDIA_GPU:
+        return f"nvidia.com/mig-{accelerator.partition}"
+    return accelerator.resource_name
 
 
 def _k8s_resources(
@@ -51,16 +111,22 @@ def pod_spec_from_resources(
     primary_container_name: Optional[str] = None,
     requests: Optional[Resources] = None,
     limits: Optional[Resources] = None,
-    k8s_gpu_resource_key: str = "nvidia.com/gpu",
+    k8s_gpu_resource_key: Optional[str] = None,
+    *,
+    mig_strategy: str = "single",
 ) -> V1PodSpec:
     """A pod spec with one container that has these requests and limits (as strings).
 
-    As in flytekit, when only one of requests and limits is given it is used for both.
+    As in flytekit, when only one of requests and limits is given it is used for both. GPUs are
+    requested under ``k8s_gpu_resource_key`` when given, else under the vendor's resource name of
+    the accelerator ``gpu=`` names (``"MI300X:2"`` -> ``amd.com/gpu``), else ``nvidia.com/gpu``.
+    ``mig_strategy="mixed"`` requests a MIG partition as ``nvidia.com/mig-<profile>``.
     """
     from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
 
-    k8s_requests, q_requests = _k8s_resources(requests, "requests", k8s_gpu_resource_key)
-    k8s_limits, q_limits = _k8s_resources(limits, "limits", k8s_gpu_resource_key)
+    gpu_key = _gpu_key(requests, limits, k8s_gpu_resource_key, mig_strategy)
+    k8s_requests, q_requests = _k8s_resources(requests, "requests", gpu_key)
+    k8s_limits, q_limits = _k8s_resources(limits, "limits", gpu_key)
     check_request_within_limit(requests, limits, (q_requests, q_limits))
     k8s_requests = k8s_requests or k8s_limits
     k8s_limits = k8s_limits or k8s_requests
@@ -78,6 +144,10 @@ def _sanitize_resource_name(resource: task_models.Resources.ResourceEntry) -> st
     from flyteidl.core import tasks_pb2
 
     return tasks_pb2.Resources.ResourceName.Name(resource.name).lower().replace("_", "-")
+
+
+def _get_map(resources: Any, kind: str) -> Dict[str, Any]:
+    return dict(getattr(resources, kind, None) or {}) if resources is not None else {}
 
 
 def _check_container_resources(container: Any, where: str) -> None:
@@ -140,8 +210,12 @@ def serialize_pod_spec(
             limits = {_sanitize_resource_name(r): r.value for r in primary_container.resources.limits}
             requests = {_sanitize_resource_name(r): r.value for r in primary_container.resources.requests}
             if limits or requests:
-                # Only replace the template's resources when the task declares some.
-                container.resources = V1ResourceRequirements(limits=limits, requests=requests)
+                # The task's value wins per resource; the template's other resources are kept.
+                own = container.resources
+                container.resources = V1ResourceRequirements(
+                    limits={**_get_map(own, "limits"), **limits},
+                    requests={**_get_map(own, "requests"), **requests},
+                )
             _check_container_resources(container, f"pod_template.containers[{name!r}]")
             if primary_container.env is not None:
                 container.env = [V1EnvVar(name=k, value=v) for k, v in primary_container.env.items()] + (
@@ -152,3 +226,241 @@ def serialize_pod_spec(
         final_containers.append(container)
     pod_template.pod_spec.containers = final_containers
     return ApiClient().sanitize_for_serialization(pod_template.pod_spec)
+
+
+# ------------------------------------------------------------------ pod-template helpers
+
+
+def _copy(template: Optional[PodTemplate]) -> PodTemplate:
+    """A deep copy of ``template`` (or a new empty one) with its primary container present."""
+    from kubernetes.client import V1Container, V1PodSpec
+
+    if template is None:
+        template = PodTemplate()
+    if not isinstance(template, PodTemplate):
+        raise ResourceValidationError(
+            f"must be a flytekit PodTemplate, not {type(template).__name__}", field="pod_template", value=template
+        )
+    new = copy.deepcopy(template)
+    if new.pod_spec is None:
+        new.pod_spec = V1PodSpec(containers=[])
+    if new.pod_spec.containers is None:
+        new.pod_spec.containers = []
+    if not any(c.name == new.primary_container_name for c in new.pod_spec.containers):
+        new.pod_spec.containers.append(V1Container(name=new.primary_container_name))
+    return new
+
+
+def _primary(template: PodTemplate) -> Any:
+    return next(c for c in template.pod_spec.containers if c.name == template.primary_container_name)
+
+
+def pod_template(
+    primary_container_name: str = "primary",
+    *,
+    labels: Optional[Dict[str, str]] = None,
+    annotations: Optional[Dict[str, str]] = None,
+) -> PodTemplate:
+    """A new ``PodTemplate`` whose pod spec has an empty primary container."""
+    return _copy(PodTemplate(primary_container_name=primary_container_name, labels=labels, annotations=annotations))
+
+
+def with_node_selector(template: Optional[PodTemplate], node_selector: Dict[str, str]) -> PodTemplate:
+    """A copy of ``template`` whose pod also needs nodes with these labels."""
+    new = _copy(template)
+    selector = {str(k): str(v) for k, v in node_selector.items()}
+    new.pod_spec.node_selector = {**(new.pod_spec.node_selector or {}), **selector}
+    return new
+
+
+def with_tolerations(template: Optional[PodTemplate], tolerations: Iterable[Any]) -> PodTemplate:
+    """A copy of ``template`` with these tolerations added (``V1Toleration`` objects or dicts)."""
+    from kubernetes.client import V1Toleration
+
+    new = _copy(template)
+    added = [t if not isinstance(t, dict) else V1Toleration(**t) for t in tolerations]
+    existing = list(new.pod_spec.tolerations or [])
+    new.pod_spec.tolerations = existing + [t for t in added if t not in existing]
+    return new
+
+
+def _require_node_labels(template: PodTemplate, requirements: List[Any]) -> None:
+    """Add required node-affinity requirements to every term (terms are ORed), as flytepropeller does."""
+    from kubernetes.client import V1Affinity, V1NodeAffinity, V1NodeSelector, V1NodeSelectorTerm
+
+    spec = template.pod_spec
+    spec.affinity = spec.affinity or V1Affinity()
+    spec.affinity.node_affinity = spec.affinity.node_affinity or V1NodeAffinity()
+    node_affinity = spec.affinity.node_affinity
+    required = node_affinity.required_during_scheduling_ignored_during_execution
+    if required is None or not required.node_selector_terms:
+        node_affinity.required_during_scheduling_ignored_during_execution = V1NodeSelector(
+            node_selector_terms=[V1NodeSelectorTerm(match_expressions=list(requirements))]
+        )
+        return
+    for term in required.node_selector_terms:
+        expressions = list(term.match_expressions or [])
+        term.match_expressions = expressions + [r for r in requirements if r not in expressions]
+
+
+def with_accelerator(
+    template: Optional[PodTemplate],
+    accelerator: Any,
+    *,
+    device_node_label: Optional[str] = None,
+    partition_node_label: Optional[str] = None,
+    tolerate: bool = True,
+    mig_strategy: str = "single",
+) -> PodTemplate:
+    """A copy of ``template`` that schedules on ``accelerator`` the way flytepropeller does.
+
+    ``accelerator`` is a flytekit or catalog accelerator, or a ``gpu=`` string such as
+    ``"A100:2"`` / ``"H100 MIG 3g.40gb"`` (then the primary container also gets the devices, as
+    request and limit, under the vendor's resource name). Adds a required node affinity on the
+    device label (``In [device]``) and on the partition label (``In [profile]``, or
+    ``DoesNotExist`` when unpartitioned), and with ``tolerate`` the matching ``NoSchedule``
+    tolerations. The labels default to flytepropeller's (``k8s.amazonaws.com/accelerator`` and
+    ``k8s.amazonaws.com/gpu-partition-size``; GKE's TPU labels for TPUs).
+    """
+    from kubernetes.client import V1NodeSelectorRequirement, V1Toleration
+
+    if mig_strategy not in _MIG_STRATEGIES:
+        raise ResourceValidationError(f"must be one of {_MIG_STRATEGIES}", field="mig_strategy", value=mig_strategy)
+    count = None
+    if isinstance(accelerator, str):
+        spec = gpu_spec(accelerator)
+        if spec is None or spec.accelerator is None:
+            raise ResourceValidationError(
+                "does not name an accelerator", field="accelerator", value=accelerator, hint="write e.g. 'A100:2'"
+            )
+        accelerator, count = spec.accelerator, spec.count
+    if not hasattr(accelerator, "to_flyte_idl"):
+        raise ResourceValidationError(
+            f"must be an accelerator or a string such as 'A100:2', not {type(accelerator).__name__}",
+            field="accelerator", value=accelerator,
+        )
+    msg = accelerator.to_flyte_idl()
+    tpu = resource_name_for(accelerator) == GOOGLE_TPU
+    device_label = device_node_label or (_TPU_DEVICE_NODE_LABEL if tpu else DEFAULT_DEVICE_NODE_LABEL)
+    partition_label = partition_node_label or (_TPU_PARTITION_NODE_LABEL if tpu else DEFAULT_PARTITION_NODE_LABEL)
+
+    requirements = [V1NodeSelectorRequirement(key=device_label, operator="In", values=[msg.device])]
+    tolerations = [V1Toleration(key=device_label, operator="Equal", value=msg.device, effect="NoSchedule")]
+    partition = partition_of(accelerator)
+    if partition:
+        requirements.append(V1NodeSelectorRequirement(key=partition_label, operator="In", values=[partition]))
+        tolerations.append(V1Toleration(key=partition_label, operator="Equal", value=partition, effect="NoSchedule"))
+    elif msg.WhichOneof("partition_size_value") == "unpartitioned":
+        requirements.append(V1NodeSelectorRequirement(key=partition_label, operator="DoesNotExist"))
+
+    new = _copy(template)
+    _require_node_labels(new, requirements)
+    if tolerate:
+        new = with_tolerations(new, tolerations)
+    if count is not None:
+        key = resource_name_for(accelerator)
+        if mig_strategy == "mixed" and partition and key == NVIDIA_GPU:
+            key = f"nvidia.com/mig-{partition}"
+        _set_resources(new, {key: str(count)}, {key: str(count)})
+    return new
+
+
+def _set_resources(template: PodTemplate, requests: Dict[str, str], limits: Dict[str, str]) -> PodTemplate:
+    """Merge into the primary container's resources in place (these values win), then validate."""
+    from kubernetes.client import V1ResourceRequirements
+
+    container = _primary(template)
+    own = container.resources
+    container.resources = V1ResourceRequirements(
+        requests={**_get_map(own, "requests"), **requests} or None,
+        limits={**_get_map(own, "limits"), **limits} or None,
+    )
+    _check_container_resources(container, f"pod_template.containers[{template.primary_container_name!r}]")
+    return template
+
+
+def with_resources(
+    template: Optional[PodTemplate],
+    requests: Optional[Resources] = None,
+    limits: Optional[Resources] = None,
+    *,
+    k8s_gpu_resource_key: Optional[str] = None,
+) -> PodTemplate:
+    """A copy of ``template`` whose primary container has these requests and limits (per resource,
+    these win over the template's own; the template's other resources are kept)."""
+    gpu_key = _gpu_key(requests, limits, k8s_gpu_resource_key, "single")
+    k8s_requests, q_requests = _k8s_resources(requests, "requests", gpu_key)
+    k8s_limits, q_limits = _k8s_resources(limits, "limits", gpu_key)
+    check_request_within_limit(requests, limits, (q_requests, q_limits))
+    return _set_resources(_copy(template), k8s_requests or {}, k8s_limits or {})
+
+
+def with_shared_memory(template: Optional[PodTemplate], size: Any = True) -> PodTemplate:
+    """A copy of ``template`` with a memory-backed volume at ``/dev/shm`` in the primary container.
+
+    ``size`` is ``True`` (as large as the node allows) or a size such as ``"16Gi"``. The volume is
+    named like flytekit's ``shared_memory=`` volume, so a task that also sets ``shared_memory=``
+    is refused at serialization instead of failing in the cluster.
+    """
+    from kubernetes.client import V1EmptyDirVolumeSource, V1Volume, V1VolumeMount
+
+    size_limit = shared_memory_size(size)
+    new = _copy(template)
+    for volume in new.pod_spec.volumes or []:
+        if volume.name == SHARED_MEMORY_MOUNT_NAME:
+            raise ResourceValidationError(
+                f"the pod template already has a volume named {SHARED_MEMORY_MOUNT_NAME!r}",
+                field="shared_memory", value=size,
+            )
+    primary = _primary(new)
+    for mount in primary.volume_mounts or []:
+        if mount.mount_path == SHARED_MEMORY_MOUNT_PATH:
+            raise ResourceValidationError(
+                f"the pod template already mounts {SHARED_MEMORY_MOUNT_PATH} in container {primary.name!r}",
+                field="shared_memory", value=size,
+            )
+    volume = V1Volume(name=SHARED_MEMORY_MOUNT_NAME,
+                      empty_dir=V1EmptyDirVolumeSource(medium="Memory", size_limit=size_limit))
+    new.pod_spec.volumes = list(new.pod_spec.volumes or []) + [volume]
+    primary.volume_mounts = list(primary.volume_mounts or []) + [
+        V1VolumeMount(name=SHARED_MEMORY_MOUNT_NAME, mount_path=SHARED_MEMORY_MOUNT_PATH)
+    ]
+    return new
+
+
+def with_volumes(template: Optional[PodTemplate], volumes: Iterable[Any], mounts: Iterable[Any] = ()) -> PodTemplate:
+    """A copy of ``template`` with these volumes, and these mounts in the primary container
+    (``V1Volume``/``V1VolumeMount`` objects or dicts of their fields). Names and paths must be new."""
+    from kubernetes.client import V1Volume, V1VolumeMount
+
+    new = _copy(template)
+    volumes = [v if not isinstance(v, dict) else V1Volume(**v) for v in volumes]
+    mounts = [m if not isinstance(m, dict) else V1VolumeMount(**m) for m in mounts]
+    names = {v.name for v in new.pod_spec.volumes or []}
+    for volume in volumes:
+        if volume.name in names:
+            raise ResourceValidationError("is already a volume of the pod template", field="volumes", value=volume.name)
+        names.add(volume.name)
+    primary = _primary(new)
+    paths = {m.mount_path for m in primary.volume_mounts or []}
+    for mount in mounts:
+        if mount.mount_path in paths:
+            raise ResourceValidationError(
+                f"is already mounted in container {primary.name!r}", field="mounts", value=mount.mount_path
+            )
+        paths.add(mount.mount_path)
+    new.pod_spec.volumes = list(new.pod_spec.volumes or []) + volumes
+    primary.volume_mounts = list(primary.volume_mounts or []) + mounts
+    return new
+
+
+def with_env(template: Optional[PodTemplate], env: Dict[str, str]) -> PodTemplate:
+    """A copy of ``template`` whose primary container also has these environment variables
+    (a name it already sets is replaced)."""
+    from kubernetes.client import V1EnvVar
+
+    new = _copy(template)
+    primary = _primary(new)
+    kept = [e for e in primary.env or [] if e.name not in env]
+    primary.env = kept + [V1EnvVar(name=str(k), value=str(v)) for k, v in env.items()]
+    return new

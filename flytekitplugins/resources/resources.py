@@ -12,12 +12,14 @@ The same checks run for plain ``flytekit.Resources`` while the plugin is active 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import warnings
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from flytekit.core import resources as _stock
 
+from .accelerators import Accelerator, GPUSpec, parse_gpu_spec
 from .quantity import Quantity, ResourceValidationError
 
 __all__ = [
@@ -97,6 +99,10 @@ def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity
             "a bool is not a quantity", field=field, value=value,
             hint="use a number such as 1 or a string such as '500m'",
         )
+    if field == "gpu" and isinstance(value, str):
+        spec = gpu_spec(value)
+        if spec is not None:
+            return Quantity.from_value(spec.count)
     try:
         if isinstance(value, str):
             q = Quantity.parse(value)
@@ -154,10 +160,23 @@ def _user_stacklevel() -> int:
     return 1
 
 
+@functools.lru_cache(maxsize=1024)
+def gpu_spec(value: str) -> Optional[GPUSpec]:
+    """The accelerator and count of a ``gpu=`` string such as ``"A100:2"``; None for a plain quantity."""
+    try:
+        Quantity.parse(value)
+        return None
+    except ResourceValidationError:
+        return parse_gpu_spec(value)
+
+
 def emitted_string(value: Any, q: Quantity) -> str:
     """The string a value is serialized as: a valid ``str`` unchanged, an ``int`` its digits, a
-    ``float`` the canonical quantity of its shortest repr (``0.5`` -> ``"500m"``). Zero is kept."""
+    ``float`` the canonical quantity of its shortest repr (``0.5`` -> ``"500m"``). Zero is kept.
+    A ``gpu`` string that names an accelerator (``"A100:2"``) is serialized as its count."""
     if isinstance(value, str):
+        if value[:1].isalpha() and gpu_spec(value) is not None:
+            return str(q)
         return value
     if isinstance(value, int):
         return str(value)
@@ -166,14 +185,26 @@ def emitted_string(value: Any, q: Quantity) -> str:
 
 def _check_pair(field: str, pair: Tuple[Any, Any]) -> None:
     request, limit = pair
-    q_request = parse_field_value(field, request, warn=True)
-    q_limit = parse_field_value(field, limit, warn=True)
+    _compare_request_limit(field, request, limit, parse_field_value(field, request, warn=True),
+                           parse_field_value(field, limit, warn=True), pair)
+
+
+def _compare_request_limit(field: str, request: Any, limit: Any, q_request: Quantity, q_limit: Quantity,
+                           shown: Any) -> None:
     if q_request > q_limit:
         raise ResourceValidationError(
             f"the request {request!r} is greater than the limit {limit!r}",
             field=field,
-            value=pair,
+            value=shown,
             hint="Kubernetes rejects a request above its limit: lower the request or raise the limit",
+        )
+    if field == "gpu" and q_request != q_limit:
+        raise ResourceValidationError(
+            f"the request {request!r} is not equal to the limit {limit!r}",
+            field=field,
+            value=shown,
+            hint="Kubernetes does not overcommit GPUs and rejects a request that differs from its limit: "
+            "give one value (resources=Resources(gpu=...)) or equal ones",
         )
 
 
@@ -190,6 +221,37 @@ def validate_resources(resources: _stock.Resources) -> None:
             _check_pair(field, value)
         else:
             parse_field_value(field, value, warn=True)
+    gpu_accelerator(resources)
+
+
+def _gpu_values(*resources: Optional[_stock.Resources]):
+    for r in resources:
+        value = getattr(r, "gpu", None) if r is not None else None
+        for v in value if isinstance(value, (tuple, list)) else (value,):
+            if isinstance(v, str):
+                yield v
+
+
+def gpu_accelerator(*resources: Optional[_stock.Resources]) -> Optional[Accelerator]:
+    """The accelerator that ``gpu`` values such as ``"A100:2"`` name, across requests, limits and pairs.
+
+    Raises when two values name different accelerators.
+    """
+    found: Optional[Accelerator] = None
+    found_in: Optional[str] = None
+    for value in _gpu_values(*resources):
+        spec = gpu_spec(value) if value[:1].isalpha() else None
+        if spec is None or spec.accelerator is None:
+            continue
+        if found is not None and spec.accelerator != found:
+            raise ResourceValidationError(
+                f"names {spec.accelerator!r} but {found_in!r} names {found!r}",
+                field="gpu",
+                value=value,
+                hint="name one accelerator for the request and the limit",
+            )
+        found, found_in = spec.accelerator, value
+    return found
 
 
 def scalar_quantities(resources: Optional[_stock.Resources]) -> Dict[str, Quantity]:
@@ -215,14 +277,10 @@ def check_request_within_limit(
     q_requests, q_limits = parsed if parsed is not None else (scalar_quantities(requests), scalar_quantities(limits))
     for field, q_request in q_requests.items():
         q_limit = q_limits.get(field)
-        if q_limit is not None and q_request > q_limit:
+        if q_limit is not None:
             request, limit = getattr(requests, field), getattr(limits, field)
-            raise ResourceValidationError(
-                f"the request {request!r} is greater than the limit {limit!r}",
-                field=field,
-                value=request,
-                hint="Kubernetes rejects a request above its limit: lower the request or raise the limit",
-            )
+            _compare_request_limit(field, request, limit, q_request, q_limit, request)
+    gpu_accelerator(requests, limits)
 
 
 _stock_post_init = _stock.Resources.__post_init__
