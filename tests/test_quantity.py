@@ -119,6 +119,7 @@ def _oracle_rows():
     with ORACLE.open() as f:
         lines = [line for line in f if not line.startswith("#")]
     reader = csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    reader.fieldnames = [name.replace("_json", "") for name in reader.fieldnames or []]
     return list(reader)
 
 
@@ -126,9 +127,11 @@ def _oracle_rows():
 def test_oracle_table_matches_every_row():
     """Every row was produced by running apimachinery's own Go code on the input."""
     rows = _oracle_rows()
-    assert len(rows) > 1000
+    assert len(rows) > 5000
     mismatches = []
     for row in rows:
+        if row["ok"] == "T":  # Go itself never returns (it builds 10^2147483639): nothing to compare
+            continue
         text = json.loads(row["input"])
         try:
             q = Quantity.parse(text)
@@ -139,12 +142,12 @@ def test_oracle_table_matches_every_row():
         if row["ok"] != "1":
             mismatches.append((text, "accepted", row))
             continue
-        got = (str(q), q.format)
-        want = (json.loads(row["string"]), row["format"])
+        got = (str(q), q.format, str(q.sign()))
+        want = (json.loads(row["string"]), row["format"], row["cmp_zero"])
         if got != want:
             mismatches.append((text, got, want))
-        elif row["value"] not in ("-", "") and q.as_decimal() != Decimal(row["value"]):
-            mismatches.append((text, q.as_decimal(), row["value"]))
+        elif row["exact"] not in ("-", "") and q.as_decimal() != Decimal(row["exact"]):
+            mismatches.append((text, q.as_decimal(), row["exact"]))
     assert mismatches == []
 
 

@@ -1,0 +1,165 @@
+"""Pod-template helpers: new templates, never mutated inputs, flytepropeller's labels, no clashes."""
+
+import copy
+
+import pytest
+from flytekit import PodTemplate, Resources, task
+from flytekit.extras import accelerators as fk
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kubernetes.client import ApiClient
+
+from flytekitplugins.resources import ResourceValidationError, pod
+from flytekitplugins.resources import accelerators as acc
+from tests.conftest import idl
+
+
+def as_dict(template: PodTemplate) -> dict:
+    return ApiClient().sanitize_for_serialization(template.pod_spec)
+
+
+def _primary(d: dict, name: str = "primary") -> dict:
+    return next(c for c in d["containers"] if c["name"] == name)
+
+
+def test_pod_template_has_an_empty_primary_container():
+    t = pod.pod_template("main", labels={"a": "b"})
+    assert as_dict(t) == {"containers": [{"name": "main"}]}
+    assert t.primary_container_name == "main" and t.labels == {"a": "b"}
+
+
+def test_with_accelerator_adds_propellers_affinity_and_tolerations():
+    d = as_dict(pod.with_accelerator(None, acc.H100.partition_3g_40gb))
+    terms = d["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [
+        {"key": "k8s.amazonaws.com/accelerator", "operator": "In", "values": ["nvidia-h100"]},
+        {"key": "k8s.amazonaws.com/gpu-partition-size", "operator": "In", "values": ["3g.40gb"]},
+    ]}]
+    assert d["tolerations"] == [
+        {"key": "k8s.amazonaws.com/accelerator", "operator": "Equal", "value": "nvidia-h100", "effect": "NoSchedule"},
+        {"key": "k8s.amazonaws.com/gpu-partition-size", "operator": "Equal", "value": "3g.40gb",
+         "effect": "NoSchedule"},
+    ]
+    assert "resources" not in _primary(d)  # an accelerator object says nothing about how many
+
+
+def test_with_accelerator_unpartitioned_and_custom_labels_and_no_tolerations():
+    d = as_dict(pod.with_accelerator(None, fk.A100.unpartitioned, device_node_label="gpu-type",
+                                     partition_node_label="mig", tolerate=False))
+    terms = d["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms[0]["matchExpressions"] == [
+        {"key": "gpu-type", "operator": "In", "values": ["nvidia-tesla-a100"]},
+        {"key": "mig", "operator": "DoesNotExist"},
+    ]
+    assert "tolerations" not in d
+
+
+def test_with_accelerator_string_sets_the_count_under_the_vendor_resource():
+    assert _primary(as_dict(pod.with_accelerator(None, "A100:2")))["resources"] == {
+        "requests": {"nvidia.com/gpu": "2"}, "limits": {"nvidia.com/gpu": "2"}}
+    assert _primary(as_dict(pod.with_accelerator(None, "MI300X:4")))["resources"]["limits"] == {"amd.com/gpu": "4"}
+    mixed = pod.with_accelerator(None, "A100 MIG 1g.5gb", mig_strategy="mixed")
+    assert _primary(as_dict(mixed))["resources"]["limits"] == {"nvidia.com/mig-1g.5gb": "1"}
+
+
+def test_with_accelerator_uses_gkes_labels_for_tpus():
+    d = as_dict(pod.with_accelerator(None, acc.TPU_V5E.slice_2x4))
+    expressions = d["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"][0]["matchExpressions"]
+    assert expressions == [
+        {"key": "cloud.google.com/gke-tpu-accelerator", "operator": "In", "values": ["tpu-v5-lite-podslice"]},
+        {"key": "cloud.google.com/gke-tpu-topology", "operator": "In", "values": ["2x4"]},
+    ]
+
+
+def test_with_accelerator_adds_to_every_existing_node_selector_term():
+    from kubernetes.client import V1NodeSelectorRequirement
+
+    base = pod.with_accelerator(None, fk.T4)
+    terms = base.pod_spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
+    terms.append(copy.deepcopy(terms[0]))
+    terms[1].match_expressions = [V1NodeSelectorRequirement(key="zone", operator="In", values=["a"])]
+    d = as_dict(pod.with_accelerator(base, fk.A100.partition_1g_5gb))
+    for term in d["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]:
+        assert {"key": "k8s.amazonaws.com/gpu-partition-size", "operator": "In", "values": ["1g.5gb"]} in \
+            term["matchExpressions"]
+
+
+def test_node_selector_tolerations_env_volumes_resources():
+    t = pod.with_node_selector(None, {"pool": "gpu"})
+    t = pod.with_tolerations(t, [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}])
+    t = pod.with_env(t, {"A": "1"})
+    t = pod.with_env(t, {"A": "2", "B": "3"})
+    t = pod.with_volumes(t, [{"name": "data", "empty_dir": {}}], [{"name": "data", "mount_path": "/data"}])
+    t = pod.with_resources(t, requests=Resources(cpu="1"), limits=Resources(cpu="2", mem="4Gi"))
+    d = as_dict(t)
+    assert d["nodeSelector"] == {"pool": "gpu"}
+    assert d["tolerations"] == [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
+    primary = _primary(d)
+    assert primary["env"] == [{"name": "A", "value": "2"}, {"name": "B", "value": "3"}]
+    assert primary["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
+    assert primary["resources"] == {"requests": {"cpu": "1"}, "limits": {"cpu": "2", "memory": "4Gi"}}
+
+
+def test_with_shared_memory():
+    d = as_dict(pod.with_shared_memory(None, "16Gi"))
+    assert d["volumes"] == [{"name": "flyte-shared-memory", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}}]
+    assert _primary(d)["volumeMounts"] == [{"name": "flyte-shared-memory", "mountPath": "/dev/shm"}]
+    assert as_dict(pod.with_shared_memory(None))["volumes"][0]["emptyDir"] == {"medium": "Memory"}
+    with pytest.raises(ResourceValidationError, match="already has a volume named 'flyte-shared-memory'"):
+        pod.with_shared_memory(pod.with_shared_memory(None), "1Gi")
+    with pytest.raises(ResourceValidationError, match="'GB' is not a Kubernetes unit"):
+        pod.with_shared_memory(None, "2GB")
+
+
+def test_helpers_refuse_clashes():
+    t = pod.with_volumes(None, [{"name": "data", "empty_dir": {}}], [{"name": "data", "mount_path": "/data"}])
+    with pytest.raises(ResourceValidationError, match="'data': is already a volume"):
+        pod.with_volumes(t, [{"name": "data", "empty_dir": {}}])
+    with pytest.raises(ResourceValidationError, match="'/data': is already mounted"):
+        pod.with_volumes(t, [{"name": "other", "empty_dir": {}}], [{"name": "other", "mount_path": "/data"}])
+    with pytest.raises(ResourceValidationError, match="greater than the limit"):
+        pod.with_resources(pod.with_resources(None, requests=Resources(mem="4Gi")), limits=Resources(mem="2Gi"))
+
+
+def _t(a: int) -> int:
+    return a
+
+
+def test_helper_template_and_shared_memory_on_one_task_cannot_clash():
+    template = pod.with_shared_memory(pod.pod_template(), "1Gi")
+    with pytest.raises(ResourceValidationError, match="already has a volume named 'flyte-shared-memory'"):
+        idl(task(shared_memory=True, pod_template=template)(_t))
+
+
+def test_a_helper_built_template_serializes_with_the_tasks_resources_merged():
+    template = pod.with_accelerator(pod.with_shared_memory(pod.pod_template(), "8Gi"), "A100:1")
+    t = idl(task(pod_template=template, requests=Resources(cpu="2", mem="16Gi"), limits=Resources(mem="16Gi"))(_t))
+    spec = t.template.k8s_pod.pod_spec  # flytekit's model holds it as a JSON dict
+    primary = _primary(spec)
+    assert primary["resources"]["limits"] == {"nvidia.com/gpu": "1", "memory": "16Gi"}
+    assert primary["resources"]["requests"] == {"nvidia.com/gpu": "1", "cpu": "2", "memory": "16Gi"}
+    assert primary["volumeMounts"] == [{"name": "flyte-shared-memory", "mountPath": "/dev/shm"}]
+
+
+_steps = st.lists(st.sampled_from([
+    lambda t: pod.with_node_selector(t, {"k": "v"}),
+    lambda t: pod.with_tolerations(t, [{"key": "k", "operator": "Exists"}]),
+    lambda t: pod.with_accelerator(t, "H100 MIG 3g.40gb"),
+    lambda t: pod.with_accelerator(t, fk.T4),
+    lambda t: pod.with_env(t, {"X": "1"}),
+    lambda t: pod.with_resources(t, limits=Resources(cpu="1")),
+]), min_size=1, max_size=5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(_steps)
+def test_helpers_never_change_their_input(steps):
+    template = pod.pod_template()
+    for step in steps:
+        before = as_dict(template)
+        before_obj = copy.deepcopy(template)
+        new = step(template)
+        assert new is not template and new.pod_spec is not template.pod_spec
+        assert as_dict(template) == before and template == before_obj
+        template = new
