@@ -7,10 +7,14 @@ Exports:
 
 - ``Quantity``, ``ResourceValidationError``: Kubernetes quantities, parsed exactly as apimachinery does
 - ``Resources``, ``ResourceSpec``, ``ResourceValueWarning``: validated drop-ins for flytekit's classes
+  (``Resources(gpu="A100:2")`` names the accelerator and the count at once)
 - ``convert_resources_to_resource_model``, ``construct_extended_resources``: to flyteidl
-- ``pod_spec_from_resources``: to a Kubernetes pod spec
+- ``pod_spec_from_resources``: to a Kubernetes pod spec; ``pod``: pod-template helpers
+- ``Accelerator`` and the catalog constants ``T4 L4 L40S A10 A10G V100 A100 A100_80GB H100 H200 B200
+  RTX_PRO_6000 TPU_V5E TPU_V5P TPU_V6E INFERENTIA2 TRAINIUM1 TRAINIUM2 MI250X MI300X MI325X``
+  (module ``accelerators``)
 - ``SHARED_MEMORY_MOUNT_NAME``, ``SHARED_MEMORY_MOUNT_PATH``, ``BaseAccelerator``: flytekit's own
-- ``activate``, ``deactivate``, ``is_active``: the hook
+- ``activate``, ``deactivate``, ``is_active``, ``FlytekitResourcesCompatibilityWarning``: the hook
 """
 
 import os as _os
@@ -18,6 +22,31 @@ import warnings as _warnings
 
 from flytekit.extras.accelerators import BaseAccelerator
 
+from . import accelerators, pod
+from .accelerators import (
+    A10,
+    A10G,
+    A100,
+    A100_80GB,
+    B200,
+    H100,
+    H200,
+    INFERENTIA2,
+    L4,
+    L40S,
+    MI250X,
+    MI300X,
+    MI325X,
+    RTX_PRO_6000,
+    T4,
+    TPU_V5E,
+    TPU_V5P,
+    TPU_V6E,
+    TRAINIUM1,
+    TRAINIUM2,
+    V100,
+    Accelerator,
+)
 from .convert import (
     SHARED_MEMORY_MOUNT_NAME,
     SHARED_MEMORY_MOUNT_PATH,
@@ -30,8 +59,30 @@ from .quantity import Quantity, ResourceValidationError
 from .resources import Resources, ResourceSpec, ResourceValueWarning
 
 __all__ = [
+    "A10",
+    "A10G",
+    "A100",
+    "A100_80GB",
+    "B200",
+    "H100",
+    "H200",
+    "INFERENTIA2",
+    "L4",
+    "L40S",
+    "MI250X",
+    "MI300X",
+    "MI325X",
+    "RTX_PRO_6000",
     "SHARED_MEMORY_MOUNT_NAME",
     "SHARED_MEMORY_MOUNT_PATH",
+    "T4",
+    "TPU_V5E",
+    "TPU_V5P",
+    "TPU_V6E",
+    "TRAINIUM1",
+    "TRAINIUM2",
+    "V100",
+    "Accelerator",
     "BaseAccelerator",
     "FlytekitResourcesCompatibilityWarning",
     "Quantity",
@@ -39,11 +90,13 @@ __all__ = [
     "ResourceValidationError",
     "ResourceValueWarning",
     "Resources",
+    "accelerators",
     "activate",
     "construct_extended_resources",
     "convert_resources_to_resource_model",
     "deactivate",
     "is_active",
+    "pod",
     "pod_spec_from_resources",
 ]
 

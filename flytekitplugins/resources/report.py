@@ -78,16 +78,36 @@ def _shared_memory(ext: tasks_pb2.ExtendedResources) -> str:
     return ext.shared_memory.size_limit or "node-sized"
 
 
-def _pod_resources(template: tasks_pb2.TaskTemplate) -> Tuple[Dict[str, str], Dict[str, str]]:
+_DEVICE_LABELS = ("k8s.amazonaws.com/accelerator", "cloud.google.com/gke-tpu-accelerator")
+_PARTITION_LABELS = ("k8s.amazonaws.com/gpu-partition-size", "cloud.google.com/gke-tpu-topology")
+
+
+def _pod_row(row: Row, template: tasks_pb2.TaskTemplate) -> None:
+    """Fill a row from a pod template: the primary container's resources, the accelerator its node
+    affinity asks for, and a memory-backed volume mounted at /dev/shm."""
     from google.protobuf.json_format import MessageToDict
 
     spec = MessageToDict(template.k8s_pod.pod_spec)
-    primary = template.config.get("primary_container_name", "primary")
-    for container in spec.get("containers", []):
-        if container.get("name") == primary:
-            res = container.get("resources", {})
-            return dict(res.get("requests", {})), dict(res.get("limits", {}))
-    return {}, {}
+    primary_name = template.config.get("primary_container_name", "primary")
+    primary = next((c for c in spec.get("containers", []) if c.get("name") == primary_name), {})
+    res = primary.get("resources", {})
+    row.requests, row.limits = dict(res.get("requests", {})), dict(res.get("limits", {}))
+    node_affinity = spec.get("affinity", {}).get("nodeAffinity", {})
+    required = node_affinity.get("requiredDuringSchedulingIgnoredDuringExecution", {})
+    found: Dict[str, str] = {}
+    for term in required.get("nodeSelectorTerms", [])[:1]:
+        for expr in term.get("matchExpressions", []):
+            if expr.get("key") in _DEVICE_LABELS + _PARTITION_LABELS and expr.get("operator") == "In":
+                found[expr["key"]] = ",".join(expr.get("values", []))
+    device = next((found[k] for k in _DEVICE_LABELS if k in found), "")
+    partition = next((found[k] for k in _PARTITION_LABELS if k in found), "")
+    if device and not row.accelerator:
+        row.accelerator = f"{device}{f' partition {partition}' if partition else ''} (node affinity)"
+    mounts = {m.get("name") for m in primary.get("volumeMounts", []) if m.get("mountPath") == "/dev/shm"}
+    for volume in spec.get("volumes", []):
+        if volume.get("name") in mounts and volume.get("emptyDir", {}).get("medium") == "Memory" \
+                and not row.shared_memory:
+            row.shared_memory = f"{volume['emptyDir'].get('sizeLimit', 'node-sized')} (pod volume)"
 
 
 def rows(files: Iterable[Tuple[str, bytes]]) -> List[Row]:
@@ -103,7 +123,7 @@ def rows(files: Iterable[Tuple[str, bytes]]) -> List[Row]:
             if t.HasField("container"):
                 row.requests, row.limits = _entries(t.container.resources)
             elif t.HasField("k8s_pod"):
-                row.requests, row.limits = _pod_resources(t)
+                _pod_row(row, t)
                 row.where = "pod template"
             out.append(row)
         elif name.endswith("_2.pb"):

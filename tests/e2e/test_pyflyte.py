@@ -62,6 +62,27 @@ def test_package_serializes_node_overrides(packaged):
     assert packaged["workflows.basics.pipeline/n1"].limits == {"cpu": "2", "mem": "2Gi"}
 
 
+def test_package_serializes_gpu_strings_mig_and_shared_memory(packaged):
+    train = packaged["workflows.gpu.train"]
+    assert (train.requests["gpu"], train.limits["gpu"], train.accelerator, train.shared_memory) == \
+        ("2", "2", "nvidia-tesla-a100", "16Gi")
+    evaluate = packaged["workflows.gpu.evaluate"]
+    assert (evaluate.limits["gpu"], evaluate.accelerator) == ("1", "nvidia-h100 partition 3g.40gb")
+    assert packaged["workflows.gpu.embed"].shared_memory == "node-sized"
+    override = packaged["workflows.gpu.gpu_pipeline/n1"]
+    assert (override.limits["gpu"], override.accelerator) == ("1", "nvidia-a100-80gb")
+
+
+def test_package_merges_task_resources_into_helper_built_pod_templates(packaged):
+    preprocess = packaged["workflows.pod_templates.preprocess"]
+    assert preprocess.where == "pod template"
+    assert preprocess.limits == {"memory": "16Gi", "ephemeral-storage": "20Gi"}  # template's kept, task's added
+    finetune = packaged["workflows.pod_templates.finetune"]
+    assert finetune.limits == {"cpu": "16", "memory": "128Gi", "nvidia.com/gpu": "4"}
+    assert finetune.accelerator == "nvidia-a100-80gb (node affinity)"
+    assert finetune.shared_memory == "32Gi (pod volume)"
+
+
 def test_register_dry_run_sends_what_package_writes(tmp_path, packaged):
     project = _project(tmp_path)
     dump = tmp_path / "dump"
@@ -75,7 +96,7 @@ def test_register_dry_run_sends_what_package_writes(tmp_path, packaged):
     registered = _table(dump)
     assert set(registered) == set(packaged)
     for name, row in packaged.items():
-        assert (registered[name].requests, registered[name].limits) == (row.requests, row.limits), name
+        assert registered[name] == row, name
 
 
 BAD = {

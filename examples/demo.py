@@ -1,0 +1,42 @@
+"""`make demo`: package the bundled example workflows with pyflyte, then print per task the requests,
+limits, accelerator and shared memory that will be registered. Stock flytekit is tried on the same
+examples for comparison."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+from flytekitplugins.resources.report import read_package, render, rows
+
+HERE = pathlib.Path(__file__).resolve().parent
+OUT = HERE.parent / "demo-out"
+IMAGE = "ghcr.io/flyteorg/flytekit:py3.11-1.16.31"
+
+
+def package(target: pathlib.Path, **env) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "flytekit.clis.sdk_in_container.pyflyte", "--pkgs", "workflows", "package",
+           "--image", IMAGE, "-o", str(target), "--force"]
+    return subprocess.run(cmd, cwd=HERE, capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore", **env})
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    target = OUT / "flyte-package.tgz"
+    result = package(target)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        return result.returncode
+    print(f"pyflyte package examples/workflows -> {target.relative_to(HERE.parent)}\n")
+    print(render(rows(read_package(str(target)))))
+
+    stock = package(OUT / "stock.tgz", FLYTEKITPLUGINS_RESOURCES_DISABLE="1")
+    last = [line.strip() for line in (stock.stdout + stock.stderr).splitlines() if line.strip()]
+    verdict = "succeeds" if stock.returncode == 0 else f"fails: {last[-1] if last else stock.returncode}"
+    print(f"\nThe same examples with the plugin off (FLYTEKITPLUGINS_RESOURCES_DISABLE=1): pyflyte package {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
