@@ -260,3 +260,18 @@ def test_shared_memory_larger_than_the_memory_limit_warns():
     t = task(limits=Resources(mem="8Gi"), shared_memory="16Gi")(_t)
     with pytest.warns(ResourceValueWarning, match="shared_memory='16Gi' is larger than the memory limit '8Gi'"):
         idl(t)
+
+
+def test_override_shared_memory_clashing_with_the_tasks_pod_template_names_the_node():
+    from flytekitplugins.resources import pod
+
+    t = task(pod_template=pod.with_shared_memory(pod.pod_template(), "1Gi"))(_t)
+
+    @workflow
+    def wf(a: int) -> int:
+        return t(a=a).with_overrides(shared_memory="2Gi")
+
+    with pytest.raises(ResourceValidationError) as info:
+        _ = wf.nodes
+    assert "(node n0)" in info.value.task
+    assert "already has a volume named 'flyte-shared-memory'" in str(info.value)

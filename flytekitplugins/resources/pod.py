@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 from flytekit.core.pod_template import PodTemplate
 
 from .accelerators import GOOGLE_TPU, NVIDIA_GPU, partition_of, resource_name_for
-from .convert import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH, shared_memory_size
+from .convert import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH, check_shared_memory, shared_memory_size
 from .quantity import Quantity, ResourceValidationError
 from .resources import (
     Resources,
@@ -74,16 +74,21 @@ def _gpu_key(
     With ``mig_strategy="mixed"`` a MIG partition is requested as the GPU operator's
     ``nvidia.com/mig-<profile>`` resource.
     """
+    accelerator = gpu_accelerator(requests, limits)
+    device_key = _device_resource_name(accelerator, mig_strategy)
+    return given if given is not None else device_key
+
+
+def _device_resource_name(accelerator: Any, mig_strategy: str) -> str:
+    """The resource an accelerator's devices are requested under (a MIG partition under
+    ``nvidia.com/mig-<profile>`` with the GPU operator's mixed strategy)."""
     if mig_strategy not in _MIG_STRATEGIES:
         raise ResourceValidationError(f"must be one of {_MIG_STRATEGIES}", field="mig_strategy", value=mig_strategy)
-    accelerator = gpu_accelerator(requests, limits)
-    if given is not None:
-        return given
-    if accelerator is None:
-        return NVIDIA_GPU
-    if mig_strategy == "mixed" and accelerator.partition and accelerator.resource_name == NVIDIA_GPU:
-        return f"nvidia.com/mig-{accelerator.partition}"
-    return accelerator.resource_name
+    key = resource_name_for(accelerator)
+    partition = partition_of(accelerator) if accelerator is not None else None
+    if mig_strategy == "mixed" and partition and key == NVIDIA_GPU:
+        return f"nvidia.com/mig-{partition}"
+    return key
 
 
 def _k8s_resources(
@@ -324,8 +329,6 @@ def with_accelerator(
     """
     from kubernetes.client import V1NodeSelectorRequirement, V1Toleration
 
-    if mig_strategy not in _MIG_STRATEGIES:
-        raise ResourceValidationError(f"must be one of {_MIG_STRATEGIES}", field="mig_strategy", value=mig_strategy)
     count = None
     if isinstance(accelerator, str):
         spec = gpu_spec(accelerator)
@@ -357,10 +360,8 @@ def with_accelerator(
     _require_node_labels(new, requirements)
     if tolerate:
         new = with_tolerations(new, tolerations)
+    key = _device_resource_name(accelerator, mig_strategy)
     if count is not None:
-        key = resource_name_for(accelerator)
-        if mig_strategy == "mixed" and partition and key == NVIDIA_GPU:
-            key = f"nvidia.com/mig-{partition}"
         _set_resources(new, {key: str(count)}, {key: str(count)})
     return new
 
@@ -406,19 +407,8 @@ def with_shared_memory(template: Optional[PodTemplate], size: Any = True) -> Pod
 
     size_limit = shared_memory_size(size)
     new = _copy(template)
-    for volume in new.pod_spec.volumes or []:
-        if volume.name == SHARED_MEMORY_MOUNT_NAME:
-            raise ResourceValidationError(
-                f"the pod template already has a volume named {SHARED_MEMORY_MOUNT_NAME!r}",
-                field="shared_memory", value=size,
-            )
+    check_shared_memory(size, new, None)  # the same clashes flytepropeller refuses
     primary = _primary(new)
-    for mount in primary.volume_mounts or []:
-        if mount.mount_path == SHARED_MEMORY_MOUNT_PATH:
-            raise ResourceValidationError(
-                f"the pod template already mounts {SHARED_MEMORY_MOUNT_PATH} in container {primary.name!r}",
-                field="shared_memory", value=size,
-            )
     volume = V1Volume(name=SHARED_MEMORY_MOUNT_NAME,
                       empty_dir=V1EmptyDirVolumeSource(medium="Memory", size_limit=size_limit))
     new.pod_spec.volumes = list(new.pod_spec.volumes or []) + [volume]
