@@ -18,6 +18,7 @@ import warnings
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from flytekit.core import resources as _stock
+from mashumaro.config import BaseConfig
 
 from .accelerators import Accelerator, GPUSpec, parse_gpu_spec
 from .quantity import Quantity, ResourceValidationError
@@ -292,6 +293,11 @@ def validating_post_init(self: _stock.Resources) -> None:
     validate_resources(self)
 
 
+class _LazyConfig(BaseConfig):
+    # compile to_dict/from_dict on first use, not at import (keeps `import flytekit` cheap)
+    lazy_compilation = True
+
+
 def _same_fields(a: Any, b: Any) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in FIELDS)
 
@@ -309,6 +315,9 @@ class Resources(_stock.Resources):
 
     It equals a ``flytekit.Resources`` with the same values.
     """
+
+    class Config(_LazyConfig):
+        pass
 
     def __post_init__(self) -> None:
         validating_post_init(self)
@@ -349,6 +358,9 @@ class ResourceSpec(_stock.ResourceSpec):
     requests: Resources
     limits: Resources
     _resources_class = Resources
+
+    class Config(_LazyConfig):
+        pass
 
     def __post_init__(self) -> None:
         check_request_within_limit(self.requests, self.limits)
