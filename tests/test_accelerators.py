@@ -275,3 +275,13 @@ def test_override_shared_memory_clashing_with_the_tasks_pod_template_names_the_n
         _ = wf.nodes
     assert "(node n0)" in info.value.task
     assert "already has a volume named 'flyte-shared-memory'" in str(info.value)
+
+
+def test_container_task_gpu_string_keeps_its_accelerator():
+    from flytekit import ContainerTask, kwtypes
+
+    ct = ContainerTask(name="ct_gpu", image="alpine", command=["nvidia-smi"], inputs=kwtypes(a=int),
+                       resources=Resources(gpu="A100 80G:2"))
+    t = idl(ct)
+    assert _gpu_entries(t) == (["2"], ["2"])
+    assert _ext(t).gpu_accelerator.device == "nvidia-a100-80gb"

@@ -224,7 +224,7 @@ class Accelerator(BaseAccelerator):
         return (self._model, self._partition) == (other._model, other._partition)
 
     def __hash__(self) -> int:
-        return hash((self._model.name, self._partition if isinstance(self._partition, (str, type(None))) else 1))
+        return hash((self._model.name, "<any>" if self._partition is _UNSET else self._partition))
 
     def __repr__(self) -> str:
         name = self._model.name

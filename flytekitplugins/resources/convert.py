@@ -274,12 +274,20 @@ def check_shared_memory(
 
 
 def get_extended_resources(task: Any, settings: Any = None) -> Optional[tasks_pb2.ExtendedResources]:
-    """``PythonAutoContainerTask.get_extended_resources``: the accelerator (explicit or named by
-    ``gpu="A100:2"``) and the shared memory, checked against the task's pod template and memory limit."""
-    spec = task.resources
-    accelerator = resolve_accelerator(task.accelerator, spec.requests, spec.limits)
-    check_shared_memory(task.shared_memory, task.pod_template, spec.limits.mem, task=task.name)
-    return construct_extended_resources(accelerator=accelerator, shared_memory=task.shared_memory)
+    """``get_extended_resources`` of any flytekit task: the accelerator (explicit, or named by
+    ``gpu="A100:2"``) and the shared memory, checked against the task's pod template and memory limit.
+
+    A task without resources, accelerator or shared memory has none, as in stock flytekit; a
+    ``ContainerTask`` with ``gpu="A100:2"`` gets its accelerator instead of silently losing it.
+    """
+    spec = getattr(task, "resources", None)
+    requests = spec.requests if isinstance(spec, _stock.ResourceSpec) else None
+    limits = spec.limits if isinstance(spec, _stock.ResourceSpec) else None
+    shared_memory = getattr(task, "shared_memory", None)
+    accelerator = resolve_accelerator(getattr(task, "accelerator", None), requests, limits)
+    check_shared_memory(shared_memory, getattr(task, "pod_template", None), getattr(limits, "mem", None),
+                        task=getattr(task, "name", None))
+    return construct_extended_resources(accelerator=accelerator, shared_memory=shared_memory)
 
 
 def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:

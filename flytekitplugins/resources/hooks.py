@@ -135,6 +135,9 @@ ROUTED: Dict[str, Routed] = {
         Routed("PythonAutoContainerTask.get_extended_resources", "flytekit.core.python_auto_container",
                "PythonAutoContainerTask.get_extended_resources", ("self", "settings"),
                _constant(convert.get_extended_resources)),
+        # the base, for ContainerTask and the other tasks that inherit it
+        Routed("Task.get_extended_resources", "flytekit.core.base_task", "Task.get_extended_resources",
+               ("self", "settings"), _constant(convert.get_extended_resources)),
         Routed("get_serializable_task", "flytekit.tools.translator", "get_serializable_task", _STOCK_SIGNATURE,
                _naming(_describe_task, 2)),
         Routed("get_serializable_node", "flytekit.tools.translator", "get_serializable_node", _STOCK_SIGNATURE,
