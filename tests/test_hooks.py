@@ -246,3 +246,16 @@ def test_stock_flytekit_resources_is_validated_while_active_and_not_after():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert flytekit.Resources(mem="2Gi").mem == "2Gi"
+
+
+@pytest.mark.parametrize("plugin_module", ["flytekitplugins.ray.task", "flytekitplugins.kfpytorch.task",
+                                           "flytekitplugins.dask.task"])
+def test_importing_a_flytekit_plugin_first_routes_it_without_warnings(plugin_module):
+    pytest.importorskip(plugin_module)
+    result = _run(
+        "import json, sys, warnings; warnings.filterwarnings('error', message='flytekitplugins-resources');"
+        "assert 'flytekit' not in sys.modules;"
+        f"import {plugin_module} as m; import flytekitplugins.resources as p;"
+        "print(json.dumps(m.convert_resources_to_resource_model is p.convert_resources_to_resource_model))",
+    )
+    assert result is True

@@ -262,6 +262,11 @@ def activate() -> None:
         for site in CALL_SITES:
             if site.key not in ready or site.module not in sys.modules:
                 continue
+            defining = (site.module, site.path) == (ROUTED[site.key].module, ROUTED[site.key].path)
+            if not defining and site.path not in vars(sys.modules[site.module]):
+                # still being imported (e.g. `import flytekitplugins.ray` imports flytekit first):
+                # it will import the plugin's function from the defining module when it gets there
+                continue
             try:
                 holder, attr = _resolve(site.module, site.path)
                 _patch(holder, attr, site.key)
