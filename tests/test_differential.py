@@ -196,3 +196,31 @@ def test_change_zero_int_is_kept_instead_of_dropped():
     ours = _resources(idl(_make_task(requests=Resources(cpu=0, mem="1Gi"))))
     assert 1 not in stock[0]  # CPU (enum 1) silently dropped
     assert ours[0][1] == "0"
+
+
+def test_ray_tasks_serialize_byte_identically():
+    ray = pytest.importorskip("flytekitplugins.ray")
+
+    def build():
+        return task(task_config=ray.RayJobConfig(
+            head_node_config=ray.HeadNodeConfig(requests=Resources(cpu="1", mem="2Gi"), limits=Resources(cpu="2")),
+            worker_node_config=[ray.WorkerNodeConfig(group_name="w", replicas=2, requests=Resources(mem="1Gi"),
+                                                     limits=Resources(mem="2Gi", gpu="1"))],
+        ))(_fn)
+
+    stock, ours = both(build)
+    assert ours == stock
+
+
+def test_kfpytorch_tasks_serialize_byte_identically():
+    kf = pytest.importorskip("flytekitplugins.kfpytorch")
+
+    def build():
+        return task(task_config=kf.PyTorch(
+            master=kf.Master(requests=Resources(cpu="1"), limits=Resources(cpu="1")),
+            worker=kf.Worker(replicas=2, requests=Resources(cpu="2", mem="4Gi"), limits=Resources(mem="8Gi")),
+            increase_shared_mem=False,
+        ))(_fn)
+
+    stock, ours = both(build)
+    assert ours == stock
