@@ -285,3 +285,23 @@ def test_container_task_gpu_string_keeps_its_accelerator():
     t = idl(ct)
     assert _gpu_entries(t) == (["2"], ["2"])
     assert _ext(t).gpu_accelerator.device == "nvidia-a100-80gb"
+
+
+@pytest.mark.parametrize("text", [" A100:2", "A100:2 ", "\tH100:8"])
+def test_gpu_spec_with_surrounding_whitespace_is_refused(text):
+    with pytest.raises(ResourceValidationError, match="whitespace") as info:
+        Resources(gpu=text)
+    assert info.value.field == "gpu"
+
+
+def test_gpu_spec_in_a_plugin_replica_config_is_refused_not_dropped():
+    kf = pytest.importorskip("flytekitplugins.kfpytorch")
+    t = task(task_config=kf.PyTorch(worker=kf.Worker(replicas=2, limits=Resources(gpu="A100:2")),
+                                    increase_shared_mem=False))(_t)
+    with pytest.raises(ResourceValidationError) as info:
+        idl(t)
+    assert info.value.task == t.name and info.value.field == "limits.gpu"
+    assert "gpu='2'" in str(info.value)  # the hint: the count here, the accelerator on the task
+    ok = task(task_config=kf.PyTorch(worker=kf.Worker(replicas=2, limits=Resources(gpu="2")),
+                                     increase_shared_mem=False), accelerator=acc.A100)(_t)
+    assert _ext(idl(ok)).gpu_accelerator.device == "nvidia-tesla-a100"

@@ -194,3 +194,29 @@ def test_merged_requests_must_not_exceed_merged_limits():
 
 def test_extended_resources_idl_type():
     assert isinstance(construct_extended_resources(accelerator=T4), tasks_pb2.ExtendedResources)
+
+
+def _gpu_container(requests=None, limits=None):
+    return task_models.Container(
+        image="img", command=["run"], args=[], env={}, config={}, data_loading_config=None,
+        resources=task_models.Resources(
+            requests=[task_models.Resources.ResourceEntry(R.GPU, v) for v in ([requests] if requests else [])],
+            limits=[task_models.Resources.ResourceEntry(R.GPU, v) for v in ([limits] if limits else [])],
+        ),
+    )
+
+
+def test_merge_treats_the_tasks_gpu_as_the_templates_device_resource():
+    template = _template_with_primary_resources(requests={"amd.com/gpu": "8"}, limits={"amd.com/gpu": "8"})
+    merged = _containers(serialize_pod_spec(template, _gpu_container(requests="4", limits="4"), SETTINGS))
+    assert merged["primary"]["resources"] == {"requests": {"amd.com/gpu": "4"}, "limits": {"amd.com/gpu": "4"}}
+
+
+@pytest.mark.parametrize("template_kwargs, container_kwargs", [
+    (dict(requests={"nvidia.com/gpu": "1"}, limits={"nvidia.com/gpu": "2"}), dict()),
+    (dict(requests={"nvidia.com/gpu": "4"}), dict(limits="2")),
+])
+def test_merged_device_requests_must_equal_limits(template_kwargs, container_kwargs):
+    template = _template_with_primary_resources(**template_kwargs)
+    with pytest.raises(ResourceValidationError, match="nvidia.com/gpu"):
+        serialize_pod_spec(template, _gpu_container(**container_kwargs), SETTINGS)

@@ -125,6 +125,16 @@ _MODELS = (
 )
 
 
+#: extended resources that count whole accelerator devices (a request must equal its limit)
+DEVICE_RESOURCE_NAMES = frozenset({NVIDIA_GPU, GOOGLE_TPU, AWS_NEURON, AMD_GPU, "aws.amazon.com/neuroncore",
+                                   "aws.amazon.com/neurondevice", "habana.ai/gaudi"})
+
+
+def is_device_resource(name: str) -> bool:
+    """Whether a Kubernetes resource name counts accelerator devices (``nvidia.com/mig-1g.5gb`` too)."""
+    return name in DEVICE_RESOURCE_NAMES or name.startswith("nvidia.com/mig-")
+
+
 def _key(name: str) -> str:
     """Spellings that differ only in case, spaces, '-' or '_' are the same name."""
     return re.sub(r"[\s_\-]+", "", name).lower()
@@ -303,9 +313,13 @@ def _names() -> str:
 
 def parse_gpu_spec(value: str, field_name: str = "gpu") -> Optional[GPUSpec]:
     """Parse ``"A100:2"``, ``"H100 MIG 3g.40gb"``, ``"A100 80G:4"``; None for a plain quantity ("2")."""
-    text = value.strip()
+    text = value
     if not text or text[0].isdigit() or text[0] in "+-.":
         return None
+    if text != text.strip():
+        raise ResourceValidationError(
+            "has surrounding whitespace", field=field_name, value=value, hint=f"write {text.strip()!r}"
+        )
     m = _SPEC.match(text)
     model = find_model(m.group("model")) if m else None
     if model is None:

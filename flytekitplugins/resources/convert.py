@@ -26,8 +26,10 @@ from .resources import (
     check_request_within_limit,
     emitted_string,
     gpu_accelerator,
+    gpu_spec,
     iter_set_fields,
     parse_field_value,
+    with_gpu_counts,
 )
 
 __all__ = [
@@ -92,6 +94,15 @@ def convert_resources_to_resource_model(
 
     Values are validated; a request above its limit raises :class:`ResourceValidationError`.
     """
+    for argument, resources in (("requests", requests), ("limits", limits)):
+        gpu = getattr(resources, "gpu", None)
+        if isinstance(gpu, str) and gpu_spec(gpu) is not None:
+            raise ResourceValidationError(
+                "names an accelerator, which a resource list cannot carry (only the count would remain)",
+                field=f"{argument}.gpu", value=gpu,
+                hint=f"give the count here (gpu='{gpu_spec(gpu).count}') and the accelerator to the task: "
+                "@task(accelerator=...) or @task(resources=Resources(gpu=...))",
+            )
     request_entries, q_requests = _entries(requests, "requests")
     limit_entries, q_limits = _entries(limits, "limits")
     check_request_within_limit(requests, limits, (q_requests, q_limits))
@@ -297,6 +308,9 @@ def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:
     accelerator = resolve_accelerator(arguments.get("accelerator"), *overrides)
     if accelerator is not None:
         arguments["accelerator"] = accelerator
+    for key in ("resources", "requests", "limits"):  # the accelerator is taken: flytekit gets the counts
+        if arguments.get(key) is not None:
+            arguments[key] = with_gpu_counts(arguments[key])
     shared_memory = arguments.get("shared_memory")
     if shared_memory is not None:
         entity = getattr(node, "flyte_entity", None)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from flytekit.core.pod_template import PodTemplate
 
-from .accelerators import GOOGLE_TPU, NVIDIA_GPU, partition_of, resource_name_for
+from .accelerators import GOOGLE_TPU, NVIDIA_GPU, is_device_resource, partition_of, resource_name_for
 from .convert import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH, check_shared_memory, shared_memory_size
 from .quantity import Quantity, ResourceValidationError
 from .resources import (
@@ -151,6 +151,12 @@ def _sanitize_resource_name(resource: task_models.Resources.ResourceEntry) -> st
     return tasks_pb2.Resources.ResourceName.Name(resource.name).lower().replace("_", "-")
 
 
+def _template_device_key(resources: Any) -> Optional[str]:
+    """The one accelerator-device resource a container declares (``amd.com/gpu``...), if exactly one."""
+    keys = {k for kind in ("requests", "limits") for k in _get_map(resources, kind) if is_device_resource(k)}
+    return keys.pop() if len(keys) == 1 else None
+
+
 def _get_map(resources: Any, kind: str) -> Dict[str, Any]:
     return dict(getattr(resources, kind, None) or {}) if resources is not None else {}
 
@@ -163,7 +169,7 @@ def _check_container_resources(container: Any, where: str) -> None:
     quantities = {}
     for kind in ("requests", "limits"):
         for name, value in (getattr(resources, kind, None) or {}).items():
-            field = _FIELD_FOR_K8S.get(name, "gpu" if name.endswith("/gpu") else None)
+            field = _FIELD_FOR_K8S.get(name, "gpu" if name == "gpu" or is_device_resource(name) else None)
             label = f"{where}.resources.{kind}[{name!r}]"
             if field is None:
                 continue  # extended resources (hugepages, vendor devices) are the cluster's business
@@ -173,12 +179,20 @@ def _check_container_resources(container: Any, where: str) -> None:
                 raise ResourceValidationError(e.problem, field=label, value=value, hint=e.hint) from None
     for (kind, name), request in quantities.items():
         limit = quantities.get(("limits", name))
-        if kind == "requests" and limit is not None and request > limit:
+        if kind != "requests" or limit is None:
+            continue
+        pair = (resources.requests[name], resources.limits[name])
+        if request > limit:
             raise ResourceValidationError(
                 f"the request {str(request)!r} is greater than the limit {str(limit)!r}",
-                field=f"{where}.resources[{name!r}]",
-                value=(resources.requests[name], resources.limits[name]),
+                field=f"{where}.resources[{name!r}]", value=pair,
                 hint="Kubernetes rejects a request above its limit: lower the request or raise the limit",
+            )
+        if request != limit and (name == "gpu" or is_device_resource(name)):
+            raise ResourceValidationError(
+                f"the request {str(request)!r} is not equal to the limit {str(limit)!r}",
+                field=f"{where}.resources[{name!r}]", value=pair,
+                hint="Kubernetes does not overcommit accelerator devices: make the request equal the limit",
             )
 
 
@@ -214,6 +228,10 @@ def serialize_pod_spec(
 
             limits = {_sanitize_resource_name(r): r.value for r in primary_container.resources.limits}
             requests = {_sanitize_resource_name(r): r.value for r in primary_container.resources.requests}
+            device = _template_device_key(container.resources)
+            if device is not None:  # the task's "gpu" is the device the template already names
+                limits = {device if k == "gpu" else k: v for k, v in limits.items()}
+                requests = {device if k == "gpu" else k: v for k, v in requests.items()}
             if limits or requests:
                 # The task's value wins per resource; the template's other resources are kept.
                 own = container.resources

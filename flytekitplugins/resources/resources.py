@@ -176,9 +176,7 @@ def emitted_string(value: Any, q: Quantity) -> str:
     ``float`` the canonical quantity of its shortest repr (``0.5`` -> ``"500m"``). Zero is kept.
     A ``gpu`` string that names an accelerator (``"A100:2"``) is serialized as its count."""
     if isinstance(value, str):
-        if value[:1].isalpha() and gpu_spec(value) is not None:
-            return str(q)
-        return value
+        return str(q) if gpu_spec(value) is not None else value
     if isinstance(value, int):
         return str(value)
     return str(q)
@@ -225,6 +223,19 @@ def validate_resources(resources: _stock.Resources) -> None:
     gpu_accelerator(resources)
 
 
+def with_gpu_counts(resources: Optional[_stock.Resources]) -> Optional[_stock.Resources]:
+    """A copy of ``resources`` whose ``gpu="MODEL:N"`` values are just ``"N"`` (the same object when
+    there is nothing to change). The accelerator must have been taken from it already."""
+    if resources is None or not isinstance(resources, _stock.Resources):
+        return resources
+    value = resources.gpu
+    values = value if isinstance(value, tuple) else (value,)
+    counts = tuple(str(gpu_spec(v).count) if isinstance(v, str) and gpu_spec(v) else v for v in values)
+    if counts == values:
+        return resources
+    return dataclasses.replace(resources, gpu=counts if isinstance(value, tuple) else counts[0])
+
+
 def _gpu_values(*resources: Optional[_stock.Resources]):
     for r in resources:
         value = getattr(r, "gpu", None) if r is not None else None
@@ -241,7 +252,7 @@ def gpu_accelerator(*resources: Optional[_stock.Resources]) -> Optional[Accelera
     found: Optional[Accelerator] = None
     found_in: Optional[str] = None
     for value in _gpu_values(*resources):
-        spec = gpu_spec(value) if value[:1].isalpha() else None
+        spec = gpu_spec(value)
         if spec is None or spec.accelerator is None:
             continue
         if found is not None and spec.accelerator != found:
