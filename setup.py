@@ -15,8 +15,8 @@ setup(
     description="Validated Kubernetes resources, accelerators and shared memory for flytekit tasks",
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
-    namespace_packages=[],
     packages=[f"flytekitplugins.{PLUGIN_NAME}"],
+    py_modules=[f"flytekitplugins.{PLUGIN_NAME}_entrypoint"],
     install_requires=plugin_requires,
     license="apache2",
     python_requires=">=3.9",
@@ -28,5 +28,5 @@ setup(
         "Topic :: Scientific/Engineering",
         "Topic :: Software Development :: Libraries :: Python Modules",
     ],
-    entry_points={"flytekit.plugins": [f"{PLUGIN_NAME}=flytekitplugins.{PLUGIN_NAME}"]},
+    entry_points={"flytekit.plugins": [f"{PLUGIN_NAME}=flytekitplugins.{PLUGIN_NAME}_entrypoint"]},
 )

@@ -259,3 +259,17 @@ def test_importing_a_flytekit_plugin_first_routes_it_without_warnings(plugin_mod
         "print(json.dumps(m.convert_resources_to_resource_model is p.convert_resources_to_resource_model))",
     )
     assert result is True
+
+
+def test_a_plugin_that_cannot_load_leaves_import_flytekit_working():
+    """A future flytekit that moves something the plugin imports must not break `import flytekit`."""
+    result = _run(
+        "import json, sys, warnings; sys.modules['flytekitplugins.resources.convert'] = None\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import flytekit\n"
+        "    from flytekit.core import resources as r\n"
+        "print(json.dumps([r.convert_resources_to_resource_model.__module__,\n"
+        "                  any('flytekitplugins-resources could not be loaded' in str(w.message) for w in caught)]))"
+    )
+    assert result == ["flytekit.core.resources", True]
