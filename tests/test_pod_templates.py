@@ -163,3 +163,55 @@ def test_helpers_never_change_their_input(steps):
         assert new is not template and new.pod_spec is not template.pod_spec
         assert as_dict(template) == before and template == before_obj
         template = new
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda: pod.with_node_selector(None, None), "node_selector"),
+    (lambda: pod.with_node_selector(None, ["a"]), "node_selector"),
+    (lambda: pod.with_node_selector(None, {"a": 1}), "node_selector"),
+    (lambda: pod.with_env(None, [("K", "v")]), "env"),
+    (lambda: pod.with_env(None, {"K": None}), "env"),
+    (lambda: pod.with_tolerations(None, None), "tolerations"),
+    (lambda: pod.with_tolerations(None, {"key": "k"}), "tolerations"),
+    (lambda: pod.with_tolerations(None, ["x"]), "tolerations[0]"),
+    (lambda: pod.with_tolerations(None, [{"kee": "k"}]), "tolerations[0]"),
+    (lambda: pod.with_volumes(None, [], [{"name": "nope", "mount_path": "/x"}]), "mounts"),
+    (lambda: pod.with_resources(None, requests={"cpu": "1"}), "requests"),
+    (lambda: pod.with_accelerator("x", "A100:1"), "pod_template"),
+    (lambda: pod.with_env(PodTemplate(pod_spec={"containers": []}), {"A": "1"}), "pod_template.pod_spec"),
+    (lambda: pod.pod_spec_from_resources(requests=Resources(cpu="1")), "primary_container_name"),
+    (lambda: pod.pod_spec_from_resources("p", limits=Resources(gpu="1"), k8s_gpu_resource_key=5),
+     "k8s_gpu_resource_key"),
+    (lambda: pod.pod_spec_from_resources("p", requests={"cpu": "1"}), "requests"),
+])
+def test_bad_helper_input_is_a_named_resource_validation_error(call, field):
+    with pytest.raises(ResourceValidationError) as info:
+        call()
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("toleration", [
+    {"key": "k", "operator": "Exists", "tolerationSeconds": 5},
+    {"key": "k", "operator": "Exists", "toleration_seconds": 5},
+])
+def test_dicts_in_json_or_python_spelling_give_the_same_model_on_every_kubernetes(toleration):
+    d = as_dict(pod.with_tolerations(None, [toleration]))
+    assert d["tolerations"] == [{"key": "k", "operator": "Exists", "tolerationSeconds": 5}]
+    volumes = [{"name": "v", "empty_dir": {"size_limit": "1Gi", "medium": "Memory"}}]
+    d = as_dict(pod.with_volumes(None, volumes, [{"name": "v", "mountPath": "/data"}]))
+    assert d["volumes"] == [{"name": "v", "emptyDir": {"medium": "Memory", "sizeLimit": "1Gi"}}]
+    assert _primary(d)["volumeMounts"] == [{"name": "v", "mountPath": "/data"}]
+
+
+@pytest.mark.parametrize("build", [
+    lambda: task(resources="2")(_t),
+    lambda: task(pod_template="x", requests=Resources(cpu="1"))(_t),
+])
+def test_bad_task_arguments_are_named_errors_at_serialization(build):
+    try:
+        t = build()
+    except (ResourceValidationError, AssertionError):
+        return  # refused even earlier
+    with pytest.raises(ResourceValidationError) as info:
+        idl(t)
+    assert info.value.task == t.name

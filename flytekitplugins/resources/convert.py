@@ -29,6 +29,7 @@ from .resources import (
     gpu_spec,
     iter_set_fields,
     parse_field_value,
+    require_resources,
     with_gpu_counts,
 )
 
@@ -56,21 +57,11 @@ _IDL_NAME = {
 _CONTAINER_ORDER = ("ephemeral_storage", "cpu", "gpu", "mem")
 
 
-def _require_resources(value: Any, argument: str) -> None:
-    if value is not None and not isinstance(value, _stock.Resources):
-        raise ResourceValidationError(
-            f"must be a flytekit Resources, not {type(value).__name__}",
-            field=argument,
-            value=value,
-            hint=f"write {argument}=Resources(cpu='1', mem='1Gi')",
-        )
-
-
 def _entries(
     resources: Optional[Resources], argument: str, order=FIELDS
 ) -> Tuple[List[task_models.Resources.ResourceEntry], Dict[str, Quantity]]:
     """The IDL entries for ``resources`` in ``order``, and the parsed quantities by field."""
-    _require_resources(resources, argument)
+    require_resources(resources, argument)
     entries = []
     quantities: Dict[str, Quantity] = {}
     for field, value in iter_set_fields(resources, order):

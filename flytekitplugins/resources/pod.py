@@ -32,6 +32,7 @@ from .resources import (
     gpu_spec,
     iter_set_fields,
     parse_field_value,
+    require_resources,
 )
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def _k8s_resources(
 ) -> Tuple[Optional[Dict[str, str]], Dict[str, Quantity]]:
     """Kubernetes resource names -> value strings, and the parsed quantities by field."""
     quantities: Dict[str, Quantity] = {}
+    require_resources(resources, argument)
     if resources is None:
         return None, quantities
     out: Dict[str, str] = {}
@@ -129,6 +131,16 @@ def pod_spec_from_resources(
     """
     from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
 
+    if not isinstance(primary_container_name, str) or not primary_container_name:
+        raise ResourceValidationError(
+            "a pod spec's container needs a name", field="primary_container_name", value=primary_container_name,
+            hint="pass the name of the container these resources are for, e.g. 'primary'",
+        )
+    if k8s_gpu_resource_key is not None and (not isinstance(k8s_gpu_resource_key, str) or not k8s_gpu_resource_key):
+        raise ResourceValidationError(
+            "must be a Kubernetes resource name", field="k8s_gpu_resource_key", value=k8s_gpu_resource_key,
+            hint="such as 'nvidia.com/gpu', or None for the vendor's name",
+        )
     gpu_key = _gpu_key(requests, limits, k8s_gpu_resource_key, mig_strategy)
     k8s_requests, q_requests = _k8s_resources(requests, "requests", gpu_key)
     k8s_limits, q_limits = _k8s_resources(limits, "limits", gpu_key)
@@ -207,6 +219,7 @@ def serialize_pod_spec(
     from kubernetes.client import ApiClient
     from kubernetes.client.models import V1Container, V1EnvVar, V1ResourceRequirements
 
+    _require_pod_template(pod_template)
     if pod_template.pod_spec is None:
         return {}
 
@@ -260,10 +273,7 @@ def _copy(template: Optional[PodTemplate]) -> PodTemplate:
 
     if template is None:
         template = PodTemplate()
-    if not isinstance(template, PodTemplate):
-        raise ResourceValidationError(
-            f"must be a flytekit PodTemplate, not {type(template).__name__}", field="pod_template", value=template
-        )
+    _require_pod_template(template)
     new = copy.deepcopy(template)
     if new.pod_spec is None:
         new.pod_spec = V1PodSpec(containers=[])
@@ -272,6 +282,77 @@ def _copy(template: Optional[PodTemplate]) -> PodTemplate:
     if not any(c.name == new.primary_container_name for c in new.pod_spec.containers):
         new.pod_spec.containers.append(V1Container(name=new.primary_container_name))
     return new
+
+
+def _require_pod_template(template: Any) -> None:
+    from kubernetes.client import V1PodSpec
+
+    if not isinstance(template, PodTemplate):
+        raise ResourceValidationError(
+            f"must be a flytekit PodTemplate, not {type(template).__name__}", field="pod_template", value=template,
+            hint="build one with flytekitplugins.resources.pod.pod_template() or flytekit.PodTemplate(pod_spec=...)",
+        )
+    if template.pod_spec is not None and not isinstance(template.pod_spec, V1PodSpec):
+        raise ResourceValidationError(
+            f"must be a kubernetes V1PodSpec, not {type(template.pod_spec).__name__}", field="pod_template.pod_spec",
+            value=template.pod_spec, hint="write PodTemplate(pod_spec=V1PodSpec(containers=[...]))",
+        )
+
+
+def _to_model(cls_name: str, value: Any, field: str) -> Any:
+    """A kubernetes model from itself or from a dict of its fields (JSON camelCase or Python snake_case
+    keys, nested too), the same on the classic (<=36) and pydantic (37) clients. Unknown keys are refused."""
+    import kubernetes.client as k8s
+
+    cls = getattr(k8s, cls_name)
+    if isinstance(value, cls):
+        return value
+    if not isinstance(value, dict):
+        raise ResourceValidationError(
+            f"must be a {cls_name} or a dict of its fields, not {type(value).__name__}", field=field, value=value
+        )
+    data = _json_form(cls, value, field)
+    if hasattr(cls, "model_validate"):
+        return cls.model_validate(data)
+    return k8s.ApiClient()._ApiClient__deserialize(data, cls_name)
+
+
+def _json_form(cls: Any, value: Dict[str, Any], field: str) -> Dict[str, Any]:
+    import kubernetes.client as k8s
+
+    json_key = cls.attribute_map
+    attr_of = {v: k for k, v in json_key.items()}
+    out = {}
+    for key, item in value.items():
+        attr = key if key in json_key else attr_of.get(key)
+        if attr is None:
+            raise ResourceValidationError(
+                f"is not a field of {cls.__name__}", field=field, value=key,
+                hint=f"use one of {', '.join(sorted(json_key.values()))}",
+            )
+        kind = cls.openapi_types[attr]
+        inner = kind[5:-1] if kind.lower().startswith("list[") else kind
+        nested = getattr(k8s, inner, None)
+        nested = nested if hasattr(nested, "attribute_map") else None
+        if nested is not None and kind.lower().startswith("list[") and isinstance(item, list):
+            item = [_json_form(nested, i, f"{field}.{key}") if isinstance(i, dict) else i for i in item]
+        elif nested is not None and isinstance(item, dict):
+            item = _json_form(nested, item, f"{field}.{key}")
+        out[json_key[attr]] = item
+    return out
+
+
+def _string_map(value: Any, field: str) -> Dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ResourceValidationError("must be a dict of strings to strings", field=field, value=value,
+                                      hint="for example {'pool': 'gpu'}")
+    return dict(value)
+
+
+def _model_list(cls_name: str, values: Any, field: str) -> List[Any]:
+    if not isinstance(values, (list, tuple)):
+        raise ResourceValidationError(f"must be a list of {cls_name} (or dicts)", field=field, value=values)
+    return [_to_model(cls_name, v, f"{field}[{i}]") for i, v in enumerate(values)]
 
 
 def _primary(template: PodTemplate) -> Any:
@@ -290,18 +371,16 @@ def pod_template(
 
 def with_node_selector(template: Optional[PodTemplate], node_selector: Dict[str, str]) -> PodTemplate:
     """A copy of ``template`` whose pod also needs nodes with these labels."""
+    selector = _string_map(node_selector, "node_selector")
     new = _copy(template)
-    selector = {str(k): str(v) for k, v in node_selector.items()}
     new.pod_spec.node_selector = {**(new.pod_spec.node_selector or {}), **selector}
     return new
 
 
 def with_tolerations(template: Optional[PodTemplate], tolerations: Iterable[Any]) -> PodTemplate:
     """A copy of ``template`` with these tolerations added (``V1Toleration`` objects or dicts)."""
-    from kubernetes.client import V1Toleration
-
+    added = _model_list("V1Toleration", tolerations, "tolerations")
     new = _copy(template)
-    added = [t if not isinstance(t, dict) else V1Toleration(**t) for t in tolerations]
     existing = list(new.pod_spec.tolerations or [])
     new.pod_spec.tolerations = existing + [t for t in added if t not in existing]
     return new
@@ -439,11 +518,9 @@ def with_shared_memory(template: Optional[PodTemplate], size: Any = True) -> Pod
 def with_volumes(template: Optional[PodTemplate], volumes: Iterable[Any], mounts: Iterable[Any] = ()) -> PodTemplate:
     """A copy of ``template`` with these volumes, and these mounts in the primary container
     (``V1Volume``/``V1VolumeMount`` objects or dicts of their fields). Names and paths must be new."""
-    from kubernetes.client import V1Volume, V1VolumeMount
-
+    volumes = _model_list("V1Volume", volumes, "volumes")
+    mounts = _model_list("V1VolumeMount", mounts, "mounts")
     new = _copy(template)
-    volumes = [v if not isinstance(v, dict) else V1Volume(**v) for v in volumes]
-    mounts = [m if not isinstance(m, dict) else V1VolumeMount(**m) for m in mounts]
     names = {v.name for v in new.pod_spec.volumes or []}
     for volume in volumes:
         if volume.name in names:
@@ -452,6 +529,9 @@ def with_volumes(template: Optional[PodTemplate], volumes: Iterable[Any], mounts
     primary = _primary(new)
     paths = {m.mount_path for m in primary.volume_mounts or []}
     for mount in mounts:
+        if mount.name not in names:
+            raise ResourceValidationError("mounts a volume the pod template does not have", field="mounts",
+                                          value=mount.name, hint=f"add it with volumes=, or use one of {sorted(names)}")
         if mount.mount_path in paths:
             raise ResourceValidationError(
                 f"is already mounted in container {primary.name!r}", field="mounts", value=mount.mount_path
@@ -467,6 +547,7 @@ def with_env(template: Optional[PodTemplate], env: Dict[str, str]) -> PodTemplat
     (a name it already sets is replaced)."""
     from kubernetes.client import V1EnvVar
 
+    env = _string_map(env, "env")
     new = _copy(template)
     primary = _primary(new)
     kept = [e for e in primary.env or [] if e.name not in env]

@@ -188,6 +188,17 @@ def _check_pair(field: str, pair: Tuple[Any, Any]) -> None:
                            parse_field_value(field, limit, warn=True), pair)
 
 
+def require_resources(value: Any, argument: str) -> None:
+    """Refuse anything but ``None`` or a ``flytekit.Resources`` for ``argument``."""
+    if value is not None and not isinstance(value, _stock.Resources):
+        raise ResourceValidationError(
+            f"must be a flytekit Resources, not {type(value).__name__}",
+            field=argument,
+            value=value,
+            hint=f"write {argument}=Resources(cpu='1', mem='1Gi')",
+        )
+
+
 def _compare_request_limit(field: str, request: Any, limit: Any, q_request: Quantity, q_limit: Quantity,
                            shown: Any) -> None:
     if q_request > q_limit:
@@ -344,6 +355,7 @@ class Resources(_stock.Resources):
 def from_multiple_resource(cls: type, resource: _stock.Resources) -> _stock.ResourceSpec:
     """Split a ``Resources`` into requests and limits: a pair gives both; a single value sets the
     request AND the limit, as flytekit's documentation of ``resources=`` says."""
+    require_resources(resource, "resources")
     resources_cls = getattr(cls, "_resources_class", _stock.Resources)
     requests: Dict[str, Any] = {}
     limits: Dict[str, Any] = {}
@@ -374,6 +386,8 @@ class ResourceSpec(_stock.ResourceSpec):
         pass
 
     def __post_init__(self) -> None:
+        require_resources(self.requests, "requests")
+        require_resources(self.limits, "limits")
         check_request_within_limit(self.requests, self.limits)
 
     from_multiple_resource = classmethod(from_multiple_resource)  # type: ignore[assignment]
