@@ -305,3 +305,32 @@ def test_gpu_spec_in_a_plugin_replica_config_is_refused_not_dropped():
     ok = task(task_config=kf.PyTorch(worker=kf.Worker(replicas=2, limits=Resources(gpu="2")),
                                      increase_shared_mem=False), accelerator=acc.A100)(_t)
     assert _ext(idl(ok)).gpu_accelerator.device == "nvidia-tesla-a100"
+
+
+def test_shared_memory_larger_than_the_templates_memory_limit_warns():
+    from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
+
+    template = PodTemplate(pod_spec=V1PodSpec(containers=[V1Container(
+        name="primary", resources=V1ResourceRequirements(limits={"memory": "1Gi"}))]))
+    with pytest.warns(ResourceValueWarning, match="larger than the memory limit '1Gi'"):
+        idl(task(shared_memory="16Gi", pod_template=template)(_t))
+
+
+def test_override_pod_template_clashing_with_the_tasks_shared_memory_names_the_node():
+    from flytekitplugins.resources import pod
+
+    t = task(shared_memory=True)(_t)
+
+    @workflow
+    def wf(a: int) -> int:
+        return t(a=a).with_overrides(pod_template=pod.with_shared_memory(pod.pod_template(), "1Gi"))
+
+    with pytest.raises(ResourceValidationError, match=r"\(node n0\).*already has a volume named"):
+        _ = wf.nodes
+
+
+def test_catalog_accelerators_equal_flytekits_constants():
+    assert acc.A100 == fk.A100 and fk.A100 == acc.A100
+    assert acc.A100.partition_1g_5gb == fk.A100.partition_1g_5gb
+    assert acc.A100 != fk.T4 and acc.A100 != acc.A100.partition_1g_5gb
+    assert len({acc.H100, acc.H100, acc.H100.partition_3g_40gb}) == 2

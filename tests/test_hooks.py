@@ -273,3 +273,30 @@ def test_a_plugin_that_cannot_load_leaves_import_flytekit_working():
         "                  any('flytekitplugins-resources could not be loaded' in str(w.message) for w in caught)]))"
     )
     assert result == ["flytekit.core.resources", True]
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    (dict(requests=Resources(cpu="2")), "cpu='2': the override's request '2' is greater than the task's limit '1'"),
+    (dict(limits=Resources(mem="1Gi")), "mem='1Gi': the task's request '4Gi' is greater than the override's limit"),
+    (dict(limits=Resources(gpu="2")), "gpu='2': the task's request '1' is not equal to the override's limit '2'"),
+])
+def test_override_values_must_fit_the_tasks_own(overrides, fragment):
+    t = task(requests=Resources(cpu="1", mem="4Gi", gpu="1"), limits=Resources(cpu="1", mem="4Gi", gpu="1"))(_t)
+
+    @workflow
+    def wf(a: int) -> int:
+        return t(a=a).with_overrides(**overrides)
+
+    with pytest.raises(ResourceValidationError) as info:
+        _ = wf.nodes
+    assert fragment in str(info.value)
+
+
+def test_override_that_sets_both_request_and_limit_is_fine():
+    t = task(requests=Resources(cpu="1"), limits=Resources(cpu="1"))(_t)
+
+    @workflow
+    def wf(a: int) -> int:
+        return t(a=a).with_overrides(resources=Resources(cpu=("2", "4")))
+
+    assert [r.value for r in wf.nodes[0]._resources.limits] == ["4"]

@@ -73,16 +73,41 @@ def test_with_accelerator_uses_gkes_labels_for_tpus():
 
 
 def test_with_accelerator_adds_to_every_existing_node_selector_term():
-    from kubernetes.client import V1NodeSelectorRequirement
+    from kubernetes.client import (V1Affinity, V1NodeAffinity, V1NodeSelector, V1NodeSelectorRequirement,
+                                   V1NodeSelectorTerm)
 
-    base = pod.with_accelerator(None, fk.T4)
-    terms = base.pod_spec.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
-    terms.append(copy.deepcopy(terms[0]))
-    terms[1].match_expressions = [V1NodeSelectorRequirement(key="zone", operator="In", values=["a"])]
+    base = pod.pod_template()
+    zones = [V1NodeSelectorTerm(match_expressions=[V1NodeSelectorRequirement(key="zone", operator="In", values=[z])])
+             for z in ("a", "b")]
+    base.pod_spec.affinity = V1Affinity(node_affinity=V1NodeAffinity(
+        required_during_scheduling_ignored_during_execution=V1NodeSelector(node_selector_terms=zones)))
     d = as_dict(pod.with_accelerator(base, fk.A100.partition_1g_5gb))
-    for term in d["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]:
+    terms = d["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert len(terms) == 2  # terms are ORed: each zone still works, each now needs the partition
+    for term in terms:
         assert {"key": "k8s.amazonaws.com/gpu-partition-size", "operator": "In", "values": ["1g.5gb"]} in \
             term["matchExpressions"]
+
+
+def test_with_accelerator_refuses_a_template_that_already_targets_another_device():
+    first = pod.with_accelerator(None, "A100:2")
+    with pytest.raises(ResourceValidationError, match="already requires k8s.amazonaws.com/accelerator"):
+        pod.with_accelerator(first, "H100:8")
+    again = pod.with_accelerator(first, acc.A100)  # the same device again is fine
+    assert as_dict(again)["tolerations"] == as_dict(first)["tolerations"]
+
+
+def test_helpers_keep_resource_claims():
+    from kubernetes.client import V1Container, V1PodSpec, V1ResourceRequirements
+
+    try:
+        from kubernetes.client import CoreV1ResourceClaim as Claim
+    except ImportError:
+        from kubernetes.client import V1ResourceClaim as Claim
+    template = PodTemplate(pod_spec=V1PodSpec(containers=[V1Container(name="primary", resources=V1ResourceRequirements(
+        requests={"memory": "1Gi"}, claims=[Claim(name="gpu-claim")]))]))
+    for new in (pod.with_accelerator(template, "A100:1"), pod.with_resources(template, limits=Resources(cpu="1"))):
+        assert _primary(as_dict(new))["resources"]["claims"] == [{"name": "gpu-claim"}]
 
 
 def test_node_selector_tolerations_env_volumes_resources():
@@ -159,8 +184,12 @@ def test_helpers_never_change_their_input(steps):
     for step in steps:
         before = as_dict(template)
         before_obj = copy.deepcopy(template)
-        new = step(template)
-        assert new is not template and new.pod_spec is not template.pod_spec
+        try:
+            new = step(template)
+        except ResourceValidationError:  # refusing is fine; changing the input on the way is not
+            new = template
+        else:
+            assert new is not template and new.pod_spec is not template.pod_spec
         assert as_dict(template) == before and template == before_obj
         template = new
 

@@ -188,3 +188,24 @@ def test_any_input_serializes_to_parseable_values_or_raises_resource_validation_
         assert isinstance(entry.value, str)
         assert Quantity.parse(entry.value).sign() >= 0
     model.to_flyte_idl().SerializeToString()  # protobuf accepts it
+
+
+def test_a_space_before_a_valid_unit_gets_the_right_hint():
+    with pytest.raises(ResourceValidationError, match=r"a quantity has no spaces: '2Gi'"):
+        Resources(mem="2 Gi")
+
+
+def test_tiny_memory_suggestion_only_when_plausible():
+    with pytest.warns(ResourceValueWarning, match="a size such as '512Mi' or '1Gi'"):
+        Resources(mem="1048575")
+
+
+def test_resources_split_by_flytekit_warn_only_once(recwarn):
+    import flytekit as fk
+
+    @fk.task(resources=Resources(mem=1024))
+    def t(a: int) -> int:
+        return a
+
+    tiny = [w for w in recwarn if issubclass(w.category, ResourceValueWarning)]
+    assert len(tiny) == 1 and tiny[0].filename == __file__

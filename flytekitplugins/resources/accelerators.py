@@ -229,12 +229,13 @@ class Accelerator(BaseAccelerator):
         return msg
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Accelerator):
+        """Equal to any accelerator (flytekit's own too) that serializes the same."""
+        if not isinstance(other, BaseAccelerator):
             return NotImplemented
-        return (self._model, self._partition) == (other._model, other._partition)
+        return self.to_flyte_idl() == other.to_flyte_idl()
 
     def __hash__(self) -> int:
-        return hash((self._model.name, "<any>" if self._partition is _UNSET else self._partition))
+        return hash(self.to_flyte_idl().SerializeToString(deterministic=True))
 
     def __repr__(self) -> str:
         name = self._model.name

@@ -23,6 +23,7 @@ from .resources import (
     Resources,
     ResourceSpec,
     ResourceValueWarning,
+    check_override_within_task,
     check_request_within_limit,
     emitted_string,
     gpu_accelerator,
@@ -261,6 +262,10 @@ def check_shared_memory(
                         hint="flytepropeller would reject the task ('/dev/shm is already mounted in container'); "
                         "drop shared_memory= or the template's mount",
                     )
+    if memory_limit is None and spec is not None:  # the template's own memory limit counts too
+        for container in _get(spec, "containers") or []:
+            if _get(container, "name") == getattr(pod_template, "primary_container_name", None):
+                memory_limit = (_get(_get(container, "resources"), "limits") or {}).get("memory")
     if shared_memory is True or memory_limit is None or isinstance(memory_limit, (tuple, list)):
         return
     size = parse_field_value("shared_memory", shared_memory)
@@ -302,12 +307,23 @@ def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:
     for key in ("resources", "requests", "limits"):  # the accelerator is taken: flytekit gets the counts
         if arguments.get(key) is not None:
             arguments[key] = with_gpu_counts(arguments[key])
-    shared_memory = arguments.get("shared_memory")
-    if shared_memory is not None:
-        entity = getattr(node, "flyte_entity", None)
+
+    entity = getattr(node, "flyte_entity", None)
+    requests, limits = arguments.get("requests"), arguments.get("limits")
+    if arguments.get("resources") is not None:
+        spec = ResourceSpec.from_multiple_resource(arguments["resources"])
+        requests, limits = spec.requests, spec.limits
+    task_spec = getattr(entity, "resources", None)
+    if isinstance(task_spec, _stock.ResourceSpec) and (requests is not None or limits is not None):
+        check_override_within_task(requests, limits, task_spec)
+
+    # the shared memory and the pod template in effect: the override's, else the task's
+    if arguments.get("shared_memory") is not None or arguments.get("pod_template") is not None:
+        shared_memory = arguments.get("shared_memory")
+        if shared_memory is None:
+            shared_memory = getattr(entity, "shared_memory", None)
         template = arguments.get("pod_template") or getattr(entity, "pod_template", None)
-        limits = arguments.get("limits") or arguments.get("resources")
         memory_limit = getattr(limits, "mem", None)
-        if isinstance(memory_limit, (tuple, list)):
-            memory_limit = memory_limit[1]
+        if memory_limit is None and isinstance(task_spec, _stock.ResourceSpec):
+            memory_limit = task_spec.limits.mem
         check_shared_memory(shared_memory, template, memory_limit)

@@ -251,6 +251,7 @@ def serialize_pod_spec(
                 container.resources = V1ResourceRequirements(
                     limits={**_get_map(own, "limits"), **limits},
                     requests={**_get_map(own, "requests"), **requests},
+                    claims=getattr(own, "claims", None),
                 )
             _check_container_resources(container, f"pod_template.containers[{name!r}]")
             if primary_container.env is not None:
@@ -405,6 +406,23 @@ def _require_node_labels(template: PodTemplate, requirements: List[Any]) -> None
         term.match_expressions = expressions + [r for r in requirements if r not in expressions]
 
 
+def _refuse_other_targets(template: PodTemplate, requirements: List[Any]) -> None:
+    """Node-affinity terms are ANDed: asking for a second device on the same label can never schedule."""
+    affinity = template.pod_spec.affinity
+    node_affinity = getattr(affinity, "node_affinity", None)
+    required = getattr(node_affinity, "required_during_scheduling_ignored_during_execution", None)
+    for term in getattr(required, "node_selector_terms", None) or []:
+        for existing in term.match_expressions or []:
+            for wanted in requirements:
+                if existing.key == wanted.key and existing != wanted:
+                    raise ResourceValidationError(
+                        f"the pod template already requires {existing.key} {existing.operator} "
+                        f"{existing.values or ''}".rstrip(),
+                        field="accelerator", value=wanted.values[0] if wanted.values else wanted.operator,
+                        hint="a pod runs on one kind of accelerator: start from a template without one",
+                    )
+
+
 def with_accelerator(
     template: Optional[PodTemplate],
     accelerator: Any,
@@ -454,6 +472,7 @@ def with_accelerator(
         requirements.append(V1NodeSelectorRequirement(key=partition_label, operator="DoesNotExist"))
 
     new = _copy(template)
+    _refuse_other_targets(new, requirements)
     _require_node_labels(new, requirements)
     if tolerate:
         new = with_tolerations(new, tolerations)
@@ -472,6 +491,7 @@ def _set_resources(template: PodTemplate, requests: Dict[str, str], limits: Dict
     container.resources = V1ResourceRequirements(
         requests={**_get_map(own, "requests"), **requests} or None,
         limits={**_get_map(own, "limits"), **limits} or None,
+        claims=getattr(own, "claims", None),
     )
     _check_container_resources(container, f"pod_template.containers[{template.primary_container_name!r}]")
     return template

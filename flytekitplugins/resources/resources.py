@@ -11,6 +11,7 @@ The same checks run for plain ``flytekit.Resources`` while the plugin is active 
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import re
@@ -55,6 +56,10 @@ _MILLI_WORDS = {"millicore", "millicores", "millicpu", "mcpu"}
 _NUMBER_AND_UNIT = re.compile(r"^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*([A-Za-z]+)\s*$")
 
 
+# set while re-building Resources from values that were already validated (and warned about)
+_quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("flytekitplugins_resources_quiet", default=False)
+
+
 class ResourceValueWarning(UserWarning):
     """A valid value that is probably not what was meant (``mem=1024`` is 1 KiB)."""
 
@@ -69,6 +74,12 @@ def _hint_for_invalid(field: Optional[str], text: str) -> Optional[str]:
         return "use ASCII digits 0-9 and a Kubernetes suffix"
     if text.count(".") > 1:
         return "a number has at most one decimal point"
+    if " " in text:
+        try:
+            Quantity.parse(text.replace(" ", ""))
+            return f"a quantity has no spaces: {text.replace(' ', '')!r}"
+        except ResourceValidationError:
+            pass
     m = _NUMBER_AND_UNIT.match(text)
     if m:
         number, unit = m.group(1), m.group(2)
@@ -129,7 +140,7 @@ def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity
             hint="request a whole number such as '1'; for a fraction of a GPU use a MIG partition "
             "(accelerator=A100.partition_1g_5gb)",
         )
-    if warn and field in ("mem", "shared_memory") and 0 < q.sign() and q < _ONE_MI:
+    if warn and not _quiet.get() and field in ("mem", "shared_memory") and 0 < q.sign() and q < _ONE_MI:
         warnings.warn(_small_memory_message(field, value, q), ResourceValueWarning, stacklevel=_user_stacklevel())
     return q
 
@@ -141,7 +152,8 @@ def _small_memory_message(field: str, value: Any, q: Quantity) -> str:
     else:
         human = f"{size.normalize():f} byte" + ("" if size == 1 else "s")
     text = str(value)
-    suggestion = f"'{text}Mi'" if re.fullmatch(r"[0-9]+", text) else "a size such as '512Mi' or '1Gi'"
+    plausible_mib = re.fullmatch(r"[0-9]+", text) is not None and int(text) <= 65536
+    suggestion = f"'{text}Mi'" if plausible_mib else "a size such as '512Mi' or '1Gi'"
     return f"{field}={value!r} is {human}; did you mean {suggestion}?"
 
 
@@ -153,8 +165,9 @@ def _user_stacklevel() -> int:
     level = 1
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
+        generated_init = frame.f_code.co_filename == "<string>" and frame.f_code.co_name == "__init__"
         if not (name.startswith("flytekitplugins.resources") or name in ("dataclasses", "flytekit.core.resources")
-                or frame.f_code.co_filename == "<string>"):
+                or generated_init):
             return level
         frame = frame.f_back
         level += 1
@@ -306,6 +319,33 @@ def check_request_within_limit(
     gpu_accelerator(requests, limits)
 
 
+def check_override_within_task(
+    requests: Optional[_stock.Resources], limits: Optional[_stock.Resources], task: _stock.ResourceSpec
+) -> None:
+    """A node override replaces the task's request or limit per resource: the request and limit in
+    effect (the override's, else the task's) must still fit, or flytepropeller silently clamps."""
+    for field in FIELDS:
+        override_request, override_limit = getattr(requests, field, None), getattr(limits, field, None)
+        if override_request is None and override_limit is None:
+            continue
+        request = override_request if override_request is not None else getattr(task.requests, field)
+        limit = override_limit if override_limit is not None else getattr(task.limits, field)
+        if request is None or limit is None or isinstance(request, tuple) or isinstance(limit, tuple):
+            continue
+        whose_request = "the override's" if override_request is not None else "the task's"
+        whose_limit = "the override's" if override_limit is not None else "the task's"
+        try:
+            _compare_request_limit(field, request, limit, parse_field_value(field, request),
+                                   parse_field_value(field, limit), request)
+        except ResourceValidationError as e:
+            problem = e.problem.replace("the request", f"{whose_request} request")
+            raise ResourceValidationError(
+                problem.replace("the limit", f"{whose_limit} limit"),
+                field=field, value=override_request if override_request is not None else override_limit,
+                hint="override both the request and the limit, or keep the override within the task's values",
+            ) from None
+
+
 _stock_post_init = _stock.Resources.__post_init__
 
 
@@ -367,7 +407,11 @@ def from_multiple_resource(cls: type, resource: _stock.Resources) -> _stock.Reso
             requests[field], limits[field] = value
         else:
             requests[field] = limits[field] = value
-    return cls(requests=resources_cls(**requests), limits=resources_cls(**limits))
+    token = _quiet.set(True)
+    try:
+        return cls(requests=resources_cls(**requests), limits=resources_cls(**limits))
+    finally:
+        _quiet.reset(token)
 
 
 @dataclasses.dataclass(eq=False)
