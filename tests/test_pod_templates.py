@@ -73,8 +73,13 @@ def test_with_accelerator_uses_gkes_labels_for_tpus():
 
 
 def test_with_accelerator_adds_to_every_existing_node_selector_term():
-    from kubernetes.client import (V1Affinity, V1NodeAffinity, V1NodeSelector, V1NodeSelectorRequirement,
-                                   V1NodeSelectorTerm)
+    from kubernetes.client import (
+        V1Affinity,
+        V1NodeAffinity,
+        V1NodeSelector,
+        V1NodeSelectorRequirement,
+        V1NodeSelectorTerm,
+    )
 
     base = pod.pod_template()
     zones = [V1NodeSelectorTerm(match_expressions=[V1NodeSelectorRequirement(key="zone", operator="In", values=[z])])
