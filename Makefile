@@ -24,7 +24,8 @@ $(UV):
 $(VENVS)/%/.ready: setup.py | $(UV)
 	rm -rf $(VENVS)/$*
 	$(UV) venv --quiet --python $(PYTHON) $(VENVS)/$*
-	VIRTUAL_ENV=$(CURDIR)/$(VENVS)/$* $(UV) pip install --quiet $($(shell echo $* | tr a-z A-Z)_REQS) $(TEST_REQS) -e .
+	VIRTUAL_ENV=$(CURDIR)/$(VENVS)/$* $(UV) pip install --quiet --compile-bytecode \
+		$($(shell echo $* | tr a-z A-Z)_REQS) $(TEST_REQS) -e .
 	touch $@
 
 envs: $(VENVS)/newest/.ready $(VENVS)/oldest/.ready
