@@ -27,6 +27,7 @@ from .quantity import Quantity, ResourceValidationError
 from .resources import (
     Resources,
     check_request_within_limit,
+    compare_request_limit,
     emitted_string,
     gpu_accelerator,
     gpu_spec,
@@ -179,33 +180,25 @@ def _check_container_resources(container: Any, where: str) -> None:
     if resources is None:
         return
     quantities = {}
+    fields: Dict[str, str] = {}
     for kind in ("requests", "limits"):
         for name, value in (getattr(resources, kind, None) or {}).items():
             field = _FIELD_FOR_K8S.get(name, "gpu" if name == "gpu" or is_device_resource(name) else None)
             label = f"{where}.resources.{kind}[{name!r}]"
             if field is None:
-                continue  # extended resources (hugepages, vendor devices) are the cluster's business
+                continue  # other extended resources (hugepages...) are the cluster's business
+            fields[name] = field
             try:
                 quantities[(kind, name)] = parse_field_value(field, value)
             except ResourceValidationError as e:
                 raise ResourceValidationError(e.problem, field=label, value=value, hint=e.hint) from None
-    for (kind, name), request in quantities.items():
-        limit = quantities.get(("limits", name))
-        if kind != "requests" or limit is None:
+    for (kind, name), q_request in quantities.items():
+        q_limit = quantities.get(("limits", name))
+        if kind != "requests" or q_limit is None:
             continue
-        pair = (resources.requests[name], resources.limits[name])
-        if request > limit:
-            raise ResourceValidationError(
-                f"the request {str(request)!r} is greater than the limit {str(limit)!r}",
-                field=f"{where}.resources[{name!r}]", value=pair,
-                hint="Kubernetes rejects a request above its limit: lower the request or raise the limit",
-            )
-        if request != limit and (name == "gpu" or is_device_resource(name)):
-            raise ResourceValidationError(
-                f"the request {str(request)!r} is not equal to the limit {str(limit)!r}",
-                field=f"{where}.resources[{name!r}]", value=pair,
-                hint="Kubernetes does not overcommit accelerator devices: make the request equal the limit",
-            )
+        request, limit = resources.requests[name], resources.limits[name]
+        compare_request_limit(fields[name], request, limit, q_request, q_limit,
+                              field=f"{where}.resources[{name!r}]", value=(request, limit))
 
 
 def serialize_pod_spec(

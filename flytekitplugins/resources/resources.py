@@ -30,6 +30,7 @@ __all__ = [
     "ResourceValueWarning",
     "Resources",
     "check_request_within_limit",
+    "compare_request_limit",
     "emitted_string",
     "parse_field_value",
     "validate_resources",
@@ -197,8 +198,8 @@ def emitted_string(value: Any, q: Quantity) -> str:
 
 def _check_pair(field: str, pair: Tuple[Any, Any]) -> None:
     request, limit = pair
-    _compare_request_limit(field, request, limit, parse_field_value(field, request, warn=True),
-                           parse_field_value(field, limit, warn=True), pair)
+    compare_request_limit(field, request, limit, parse_field_value(field, request, warn=True),
+                          parse_field_value(field, limit, warn=True), value=pair)
 
 
 def require_resources(value: Any, argument: str) -> None:
@@ -212,23 +213,36 @@ def require_resources(value: Any, argument: str) -> None:
         )
 
 
-def _compare_request_limit(field: str, request: Any, limit: Any, q_request: Quantity, q_limit: Quantity,
-                           shown: Any) -> None:
+def compare_request_limit(
+    resource: str,
+    request: Any,
+    limit: Any,
+    q_request: Quantity,
+    q_limit: Quantity,
+    *,
+    value: Any,
+    field: Optional[str] = None,
+    whose: Tuple[str, str] = ("the", "the"),
+    hint: Optional[str] = None,
+) -> None:
+    """The one rule for a request against its limit: not above it, and equal for GPUs (``resource``
+    is ``"gpu"``), which Kubernetes does not overcommit. ``field`` (default ``resource``), ``value``,
+    ``whose`` (e.g. ``("the override's", "the task's")``) and ``hint`` shape the error."""
     if q_request > q_limit:
-        raise ResourceValidationError(
-            f"the request {request!r} is greater than the limit {limit!r}",
-            field=field,
-            value=shown,
-            hint="Kubernetes rejects a request above its limit: lower the request or raise the limit",
-        )
-    if field == "gpu" and q_request != q_limit:
-        raise ResourceValidationError(
-            f"the request {request!r} is not equal to the limit {limit!r}",
-            field=field,
-            value=shown,
-            hint="Kubernetes does not overcommit GPUs and rejects a request that differs from its limit: "
-            "give one value (resources=Resources(gpu=...)) or equal ones",
-        )
+        problem = "is greater than"
+        default_hint = "Kubernetes rejects a request above its limit: lower the request or raise the limit"
+    elif resource == "gpu" and q_request != q_limit:
+        problem = "is not equal to"
+        default_hint = ("Kubernetes does not overcommit GPUs and rejects a request that differs from its limit: "
+                        "give one value (resources=Resources(gpu=...)) or equal ones")
+    else:
+        return
+    raise ResourceValidationError(
+        f"{whose[0]} request {request!r} {problem} {whose[1]} limit {limit!r}",
+        field=field or resource,
+        value=value,
+        hint=hint or default_hint,
+    )
 
 
 def validate_resources(resources: _stock.Resources) -> None:
@@ -315,7 +329,7 @@ def check_request_within_limit(
         q_limit = q_limits.get(field)
         if q_limit is not None:
             request, limit = getattr(requests, field), getattr(limits, field)
-            _compare_request_limit(field, request, limit, q_request, q_limit, request)
+            compare_request_limit(field, request, limit, q_request, q_limit, value=request)
     gpu_accelerator(requests, limits)
 
 
@@ -332,18 +346,13 @@ def check_override_within_task(
         limit = override_limit if override_limit is not None else getattr(task.limits, field)
         if request is None or limit is None or isinstance(request, tuple) or isinstance(limit, tuple):
             continue
-        whose_request = "the override's" if override_request is not None else "the task's"
-        whose_limit = "the override's" if override_limit is not None else "the task's"
-        try:
-            _compare_request_limit(field, request, limit, parse_field_value(field, request),
-                                   parse_field_value(field, limit), request)
-        except ResourceValidationError as e:
-            problem = e.problem.replace("the request", f"{whose_request} request")
-            raise ResourceValidationError(
-                problem.replace("the limit", f"{whose_limit} limit"),
-                field=field, value=override_request if override_request is not None else override_limit,
-                hint="override both the request and the limit, or keep the override within the task's values",
-            ) from None
+        compare_request_limit(
+            field, request, limit, parse_field_value(field, request), parse_field_value(field, limit),
+            value=override_request if override_request is not None else override_limit,
+            whose=("the override's" if override_request is not None else "the task's",
+                   "the override's" if override_limit is not None else "the task's"),
+            hint="override both the request and the limit, or keep the override within the task's values",
+        )
 
 
 _stock_post_init = _stock.Resources.__post_init__
