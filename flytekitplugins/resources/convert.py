@@ -241,8 +241,9 @@ def check_shared_memory(
     if shared_memory is None or shared_memory is False:
         return
     spec = getattr(pod_template, "pod_spec", None)
+    primary = getattr(pod_template, "primary_container_name", None)
+    container = next((c for c in _get(spec, "containers") or [] if _get(c, "name") == primary), None)
     if spec is not None:
-        primary = getattr(pod_template, "primary_container_name", None)
         for volume in _get(spec, "volumes") or []:
             if _get(volume, "name") == SHARED_MEMORY_MOUNT_NAME:
                 raise ResourceValidationError(
@@ -250,22 +251,17 @@ def check_shared_memory(
                     field="shared_memory", value=shared_memory, task=task,
                     hint="flytepropeller would reject the task when it runs; drop shared_memory= or the volume",
                 )
-        for container in _get(spec, "containers") or []:
-            if _get(container, "name") != primary:
-                continue
-            for mount in _get(container, "volume_mounts") or []:
-                path, name = _get(mount, "mount_path"), _get(mount, "name")
-                if path == SHARED_MEMORY_MOUNT_PATH or name == SHARED_MEMORY_MOUNT_NAME:
-                    raise ResourceValidationError(
-                        f"the pod template already mounts {_get(mount, 'mount_path')} in container {primary!r}",
-                        field="shared_memory", value=shared_memory, task=task,
-                        hint="flytepropeller would reject the task ('/dev/shm is already mounted in container'); "
-                        "drop shared_memory= or the template's mount",
-                    )
-    if memory_limit is None and spec is not None:  # the template's own memory limit counts too
-        for container in _get(spec, "containers") or []:
-            if _get(container, "name") == getattr(pod_template, "primary_container_name", None):
-                memory_limit = (_get(_get(container, "resources"), "limits") or {}).get("memory")
+        for mount in _get(container, "volume_mounts") or []:
+            path, name = _get(mount, "mount_path"), _get(mount, "name")
+            if path == SHARED_MEMORY_MOUNT_PATH or name == SHARED_MEMORY_MOUNT_NAME:
+                raise ResourceValidationError(
+                    f"the pod template already mounts {path} in container {primary!r}",
+                    field="shared_memory", value=shared_memory, task=task,
+                    hint="flytepropeller would reject the task ('/dev/shm is already mounted in container'); "
+                    "drop shared_memory= or the template's mount",
+                )
+    if memory_limit is None and container is not None:  # the template's own memory limit counts too
+        memory_limit = (_get(_get(container, "resources"), "limits") or {}).get("memory")
     if shared_memory is True or memory_limit is None or isinstance(memory_limit, (tuple, list)):
         return
     size = parse_field_value("shared_memory", shared_memory)
