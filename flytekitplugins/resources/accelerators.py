@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional, Tuple
 
 from flyteidl.core import tasks_pb2
-from flytekit.extras import accelerators as _flytekit
 from flytekit.extras.accelerators import BaseAccelerator
 
 from .quantity import ResourceValidationError
@@ -382,11 +381,3 @@ def _tpu_chips(model: AcceleratorModel, topology: str, value: str, field_name: s
         )
     return chips
 
-
-# flytekit's own constants, by device string, so both catalogs can be compared
-FLYTEKIT_CONSTANTS = {
-    name: getattr(_flytekit, name)
-    for name in ("T4", "L4", "L40S", "A10G", "V100", "A100", "A100_80GB", "H100", "H200", "RTX_PRO_6000", "V5E", "V5P",
-                 "V6E")
-    if hasattr(_flytekit, name)
-}
