@@ -21,8 +21,7 @@ default configuration; TPU slices and chips per host follow GKE's documentation.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from typing import Dict, NamedTuple, Optional, Tuple
 
 from flyteidl.core import tasks_pb2
 from flytekit.extras.accelerators import BaseAccelerator
@@ -67,8 +66,7 @@ AWS_NEURON = "aws.amazon.com/neuron"
 AMD_GPU = "amd.com/gpu"
 
 
-@dataclass(frozen=True)
-class AcceleratorModel:
+class AcceleratorModel(NamedTuple):
     """One accelerator model: what Flyte calls it and what Kubernetes calls its devices."""
 
     name: str  #: the catalog name, e.g. "A100 80GB"
@@ -295,12 +293,11 @@ def partition_of(accelerator: BaseAccelerator) -> Optional[str]:
     return msg.partition_size if msg.WhichOneof("partition_size_value") == "partition_size" else None
 
 
-@dataclass(frozen=True)
-class GPUSpec:
+class GPUSpec(NamedTuple):
     """A parsed ``gpu=`` value: how many devices, and of which accelerator (if named)."""
 
     count: int
-    accelerator: Optional[Accelerator] = field(default=None)
+    accelerator: Optional[Accelerator] = None
 
 
 _SPEC = re.compile(r"^(?P<model>.+?)(?:\s+(?:MIG\s+)?(?P<partition>\d+g\.\d+gb(?:\+me)?|\d+x\d+(?:x\d+)?))?"

@@ -20,8 +20,7 @@ import inspect
 import sys
 import threading
 import warnings
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from . import convert, pod, resources
 from .quantity import ResourceValidationError
@@ -33,8 +32,7 @@ class FlytekitResourcesCompatibilityWarning(UserWarning):
     """A flytekit call site did not look as expected and was left stock."""
 
 
-@dataclass(frozen=True)
-class Routed:
+class Routed(NamedTuple):
     """One thing the plugin routes: where flytekit defines it and what replaces it."""
 
     key: str
@@ -44,8 +42,7 @@ class Routed:
     make: Callable[[Any], Any]  # stock object -> replacement object
 
 
-@dataclass(frozen=True)
-class CallSite:
+class CallSite(NamedTuple):
     """A module attribute that holds a routed object (the defining module, or one that imported it)."""
 
     module: str
