@@ -25,12 +25,11 @@ from .resources import (
     ResourceValueWarning,
     check_override_within_task,
     check_request_within_limit,
-    emitted_string,
     gpu_accelerator,
     gpu_spec,
-    iter_set_fields,
     parse_field_value,
     require_resources,
+    scalar_value,
     with_gpu_counts,
 )
 
@@ -65,7 +64,12 @@ def _entries(
     require_resources(resources, argument)
     entries = []
     quantities: Dict[str, Quantity] = {}
-    for field, value in iter_set_fields(resources, order):
+    if resources is None:
+        return entries, quantities
+    for field in order:  # a plain loop: this runs for every task serialized
+        value = getattr(resources, field)
+        if value is None:
+            continue
         if isinstance(value, (tuple, list)):
             raise ResourceValidationError(
                 "a (request, limit) pair is only accepted by resources=",
@@ -73,8 +77,8 @@ def _entries(
                 value=value,
                 hint=f"give a single value in {argument}=, or pass resources=Resources({field}={tuple(value)!r})",
             )
-        quantities[field] = q = parse_field_value(field, value)
-        entries.append(task_models.Resources.ResourceEntry(_IDL_NAME[field], emitted_string(value, q)))
+        quantities[field], text = scalar_value(field, value)
+        entries.append(task_models.Resources.ResourceEntry(_IDL_NAME[field], text))
     return entries, quantities
 
 
@@ -136,7 +140,7 @@ def shared_memory_size(shared_memory: Any) -> Optional[str]:
         return None
     if isinstance(shared_memory, (str, int)) and not isinstance(shared_memory, bool):
         q = parse_field_value("shared_memory", shared_memory, warn=True)
-        size = emitted_string(shared_memory, q)
+        size = scalar_value("shared_memory", shared_memory)[1]
         if q.sign() == 0:
             raise ResourceValidationError(
                 "a shared memory of size 0 holds nothing",

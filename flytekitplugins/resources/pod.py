@@ -28,12 +28,12 @@ from .resources import (
     Resources,
     check_request_within_limit,
     compare_request_limit,
-    emitted_string,
     gpu_accelerator,
     gpu_spec,
     iter_set_fields,
     parse_field_value,
     require_resources,
+    scalar_value,
 )
 
 if TYPE_CHECKING:
@@ -110,8 +110,7 @@ def _k8s_resources(
                 value=value,
                 hint="pass the request in requests= and the limit in limits=",
             )
-        quantities[field] = q = parse_field_value(field, value)
-        out[gpu_key if field == "gpu" else _K8S_NAME[field]] = emitted_string(value, q)
+        quantities[field], out[gpu_key if field == "gpu" else _K8S_NAME[field]] = scalar_value(field, value)
     return out, quantities
 
 

@@ -330,15 +330,21 @@ class Quantity:
             return True
         return self._coef % (10 ** min(-self._exp, len(str(abs(self._coef))) + 1)) == 0
 
+    # Decimal comparison is exact whatever the context, and each Quantity keeps its Decimal.
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Quantity):
             return NotImplemented
-        return _compare(self._coef, self._exp, other._coef, other._exp) == 0
+        return self.as_decimal() == other.as_decimal()
 
     def __lt__(self, other: Quantity) -> bool:
         if not isinstance(other, Quantity):
             return NotImplemented
-        return _compare(self._coef, self._exp, other._coef, other._exp) < 0
+        return self.as_decimal() < other.as_decimal()
+
+    def __gt__(self, other: Quantity) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
+        return self.as_decimal() > other.as_decimal()
 
     def __hash__(self) -> int:
         return hash(self.as_decimal())

@@ -31,8 +31,8 @@ __all__ = [
     "Resources",
     "check_request_within_limit",
     "compare_request_limit",
-    "emitted_string",
     "parse_field_value",
+    "scalar_value",
     "validate_resources",
 ]
 
@@ -101,12 +101,38 @@ def _hint_for_invalid(field: Optional[str], text: str) -> Optional[str]:
             "Ki Mi Gi Ti Pi Ei (powers of 2) or e<exponent>, such as '500m' or '2Gi'")
 
 
-def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity:
-    """Validate one scalar value of a resource field and return its quantity.
+def scalar_value(field: str, value: Any) -> Tuple[Quantity, str]:
+    """Validate one scalar value of a resource field: its quantity, and the string it is serialized as.
 
-    Raises :class:`ResourceValidationError` naming the field and value. With ``warn``, a value
-    that is valid but probably not meant (``mem=1024``) gives a :class:`ResourceValueWarning`.
+    The string is a valid ``str`` unchanged, an ``int`` its digits, a ``float`` the canonical quantity
+    of its shortest repr (``0.5`` -> ``"500m"``); a ``gpu`` string that names an accelerator
+    (``"A100:2"``) is serialized as its count. Zero is kept. Raises :class:`ResourceValidationError`
+    naming the field and value. Values of the plain types are validated once and remembered.
     """
+    kind = type(value)
+    if kind in (str, int, float):  # `kind` keeps 1, 1.0 and True apart in the cache
+        return _scalar_cached(field, value, kind)
+    return _scalar(field, value)
+
+
+def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity:
+    """The quantity of one scalar value of a resource field (see :func:`scalar_value`).
+
+    With ``warn``, a value that is valid but probably not meant (``mem=1024``) gives a
+    :class:`ResourceValueWarning`.
+    """
+    q = scalar_value(field, value)[0]
+    if warn and not _quiet.get() and field in ("mem", "shared_memory") and 0 < q.sign() and q < _ONE_MI:
+        warnings.warn(_small_memory_message(field, value, q), ResourceValueWarning, stacklevel=_user_stacklevel())
+    return q
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalar_cached(field: str, value: Any, kind: type) -> Tuple[Quantity, str]:
+    return _scalar(field, value)
+
+
+def _scalar(field: str, value: Any) -> Tuple[Quantity, str]:
     if isinstance(value, bool):
         raise ResourceValidationError(
             "a bool is not a quantity", field=field, value=value,
@@ -115,7 +141,8 @@ def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity
     if field == "gpu" and isinstance(value, str):
         spec = gpu_spec(value)
         if spec is not None:
-            return Quantity.from_value(spec.count)
+            q = Quantity.from_value(spec.count)
+            return q, str(q)
     try:
         if isinstance(value, str):
             q = Quantity.parse(value)
@@ -141,9 +168,9 @@ def parse_field_value(field: str, value: Any, *, warn: bool = False) -> Quantity
             hint="request a whole number such as '1'; for a fraction of a GPU use a MIG partition "
             "(accelerator=A100.partition_1g_5gb)",
         )
-    if warn and not _quiet.get() and field in ("mem", "shared_memory") and 0 < q.sign() and q < _ONE_MI:
-        warnings.warn(_small_memory_message(field, value, q), ResourceValueWarning, stacklevel=_user_stacklevel())
-    return q
+    if isinstance(value, str):
+        return q, value
+    return q, str(value) if isinstance(value, int) else str(q)
 
 
 def _small_memory_message(field: str, value: Any, q: Quantity) -> str:
@@ -183,17 +210,6 @@ def gpu_spec(value: str) -> Optional[GPUSpec]:
         return None
     except ResourceValidationError:
         return parse_gpu_spec(value)
-
-
-def emitted_string(value: Any, q: Quantity) -> str:
-    """The string a value is serialized as: a valid ``str`` unchanged, an ``int`` its digits, a
-    ``float`` the canonical quantity of its shortest repr (``0.5`` -> ``"500m"``). Zero is kept.
-    A ``gpu`` string that names an accelerator (``"A100:2"``) is serialized as its count."""
-    if isinstance(value, str):
-        return str(q) if gpu_spec(value) is not None else value
-    if isinstance(value, int):
-        return str(value)
-    return str(q)
 
 
 def _check_pair(field: str, pair: Tuple[Any, Any]) -> None:
@@ -274,22 +290,21 @@ def with_gpu_counts(resources: Optional[_stock.Resources]) -> Optional[_stock.Re
     return dataclasses.replace(resources, gpu=counts if isinstance(value, tuple) else counts[0])
 
 
-def _gpu_values(*resources: Optional[_stock.Resources]):
-    for r in resources:
-        value = getattr(r, "gpu", None) if r is not None else None
-        for v in value if isinstance(value, (tuple, list)) else (value,):
-            if isinstance(v, str):
-                yield v
-
-
 def gpu_accelerator(*resources: Optional[_stock.Resources]) -> Optional[Accelerator]:
     """The accelerator that ``gpu`` values such as ``"A100:2"`` name, across requests, limits and pairs.
 
     Raises when two values name different accelerators.
     """
+    values = []
+    for r in resources:
+        value = getattr(r, "gpu", None)
+        if isinstance(value, str):
+            values.append(value)
+        elif isinstance(value, (tuple, list)):
+            values.extend(v for v in value if isinstance(v, str))
     found: Optional[Accelerator] = None
     found_in: Optional[str] = None
-    for value in _gpu_values(*resources):
+    for value in values:
         spec = gpu_spec(value)
         if spec is None or spec.accelerator is None:
             continue
@@ -330,7 +345,6 @@ def check_request_within_limit(
         if q_limit is not None:
             request, limit = getattr(requests, field), getattr(limits, field)
             compare_request_limit(field, request, limit, q_request, q_limit, value=request)
-    gpu_accelerator(requests, limits)
 
 
 def check_override_within_task(
@@ -442,6 +456,7 @@ class ResourceSpec(_stock.ResourceSpec):
         require_resources(self.requests, "requests")
         require_resources(self.limits, "limits")
         check_request_within_limit(self.requests, self.limits)
+        gpu_accelerator(self.requests, self.limits)  # one accelerator for both
 
     from_multiple_resource = classmethod(from_multiple_resource)  # type: ignore[assignment]
 
