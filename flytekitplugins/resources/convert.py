@@ -288,10 +288,12 @@ def get_extended_resources(task: Any, settings: Any = None) -> Optional[tasks_pb
     ``ContainerTask`` with ``gpu="A100:2"`` gets its accelerator instead of silently losing it.
     """
     spec = getattr(task, "resources", None)
-    requests = spec.requests if isinstance(spec, _stock.ResourceSpec) else None
-    limits = spec.limits if isinstance(spec, _stock.ResourceSpec) else None
+    requests, limits = (spec.requests, spec.limits) if isinstance(spec, _stock.ResourceSpec) else (None, None)
+    explicit = getattr(task, "accelerator", None)
     shared_memory = getattr(task, "shared_memory", None)
-    accelerator = resolve_accelerator(getattr(task, "accelerator", None), requests, limits)
+    if explicit is None and shared_memory is None and gpu_accelerator(requests, limits) is None:
+        return None  # the common case, for every task serialized: nothing to resolve or check
+    accelerator = resolve_accelerator(explicit, requests, limits)
     check_shared_memory(shared_memory, getattr(task, "pod_template", None), getattr(limits, "mem", None),
                         task=getattr(task, "name", None))
     return construct_extended_resources(accelerator=accelerator, shared_memory=shared_memory)

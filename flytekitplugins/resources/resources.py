@@ -298,7 +298,9 @@ def gpu_accelerator(*resources: Optional[_stock.Resources]) -> Optional[Accelera
     values = []
     for r in resources:
         value = getattr(r, "gpu", None)
-        if isinstance(value, str):
+        if value is None:
+            continue
+        if type(value) is str:
             values.append(value)
         elif isinstance(value, (tuple, list)):
             values.extend(v for v in value if isinstance(v, str))
