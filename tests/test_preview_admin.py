@@ -12,6 +12,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import pytest
 from flyteidl.core import identifier_pb2, interface_pb2, tasks_pb2
 from google.protobuf import struct_pb2
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flytekitplugins.resources.platform import Platform, TaskResources, TaskResourceSet, load_platform
 from flytekitplugins.resources.preview.admin import (
@@ -157,6 +159,9 @@ REGISTRATION_CASES = [
     # task_validator.go validateK8sPod: a pod spec that does not decode (UnmarshalStructToObj) is refused
     ("pod-bad-quantity", pod_task({"containers": [{"name": "p", "resources": {"requests": {"cpu": "1 core"}}}]}),
      EMPTY, [("admin.pod-spec-invalid", "k8s_pod.pod_spec.containers[0].resources.requests.cpu")]),
+    # resource.Quantity UnmarshalJSON: null decodes as zero, a number as its digits, blanks are trimmed
+    ("pod-null-and-number", pod_task({"containers": [{"name": "p", "resources": {
+        "requests": {"cpu": None, "memory": 1024}, "limits": {"memory": " 1Ki "}}}]}), EMPTY, []),
     ("pod-containers-not-list", pod_task({"containers": {"name": "p"}}), EMPTY,
      [("admin.pod-spec-invalid", "k8s_pod.pod_spec.containers")]),
     # task_validator.go validateResource: a gpu in a pod spec is compared, but never checked for wholeness
@@ -231,6 +236,24 @@ ADJUST_CASES = [
 def test_adjust_or_default_resource(request_, limit, pdef, plim, want_req, want_lim):
     r = adjust_or_default_resource(q(request_), q(limit), q(pdef), q(plim))
     assert (r.request, r.limit) == (q(want_req), q(want_lim))
+
+
+milli = st.integers(min_value=0, max_value=10**7).map(lambda n: Quantity.parse(f"{n}m"))
+
+
+@given(milli, milli, milli, milli)
+def test_adjust_or_default_resource_invariants(request_, limit, pdef, plim):
+    # container_helper.go ensureResourceRange: never above the platform limit, request never above the limit
+    r = adjust_or_default_resource(request_, limit, pdef, plim)
+    if plim.sign():
+        assert r.request <= plim and r.limit <= plim
+    assert r.request <= r.limit or not r.limit.sign()
+    # values that already fit are kept as given
+    if request_.sign() and limit >= request_ and (not plim.sign() or plim >= limit):
+        assert (r.request, r.limit) == (request_, limit)
+    # an unset limit becomes the (clamped) request
+    if not limit.sign():
+        assert r.limit == r.request
 
 
 def test_adjust_or_default_resource_accepts_none_as_unset():

@@ -339,8 +339,10 @@ _POD_NAMES = {
 
 
 def _pod_quantity(v: Any) -> Quantity:
-    """How a JSON value decodes as a Quantity (UnmarshalJSON: a string, trimmed, or a number)."""
-    if isinstance(v, bool) or v is None:
+    """How a JSON value decodes as a Quantity (UnmarshalJSON: a string, trimmed, or a number; null is zero)."""
+    if v is None:
+        return ZERO
+    if isinstance(v, bool):
         raise ResourceValidationError("is not a quantity", value=v)
     if isinstance(v, str):
         return Quantity.parse(v.strip())
