@@ -290,3 +290,24 @@ def test_configmap_entry_with_bad_yaml_names_the_entry(tmp_path):
     with pytest.raises(ResourceValidationError) as e:
         load_platform([str(path)])
     assert "(ConfigMap cfg, k8s.yaml): plugins.k8s.default-cpus='2GB'" in str(e.value)
+
+
+# ------------------------------------------------------------------------------------------ YAML as Flyte reads it
+def test_yaml_is_read_as_yaml_1_2_like_flytes_parser(tmp_path):
+    # flytestdlib reads files with Go's yaml.v3: `yes`/`on` are strings, `1:30` is not base 60
+    p, _ = load_text(tmp_path, "plugins:\n  k8s:\n    default-labels: {spot: yes, window: 1:30, ok: true}\n")
+    assert p.k8s.default_labels == {"spot": "yes", "window": "1:30", "ok": "1"}
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("plugins:\n  k8s:\n    default-cpus: 1\n    default-cpus: 2\n")
+    with pytest.raises(ResourceValidationError, match=r"line 4.*'default-cpus' is given twice"):
+        load_platform([str(path)])
+
+
+def test_image_pull_policy_must_be_one_kubernetes_accepts(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("plugins:\n  k8s:\n    image-pull-policy: always\n")
+    with pytest.raises(ResourceValidationError, match="Always, IfNotPresent or Never"):
+        load_platform([str(path)])

@@ -190,7 +190,13 @@ _TR_KEYS = {
 _TR_LEGACY = frozenset({"storage"})  # older charts (charts/flyte) still write it; flyteadmin 1.16 ignores it
 
 
+_NO_VALUE: Any = object()
+
+
 def _fail(where: str, key: str, value: Any, problem: str, hint: Optional[str] = None) -> ResourceValidationError:
+    """``<file>: <dotted.key>=<value>: <problem>; <hint>`` (the key alone when there is no value to show)."""
+    if value is _NO_VALUE:
+        return ResourceValidationError(problem, field=f"{where}: {key}", hint=hint)
     return ResourceValidationError(problem, field=f"{where}: {key}", value=value, hint=hint)
 
 
@@ -234,13 +240,13 @@ class _Loader:
                 for d in parsed:
                     found = self.config(sub, d) or found
             if not found:
-                raise _fail(where, f"ConfigMap {name}", None, "holds no 'plugins.k8s' or 'task_resources' section")
+                raise _fail(where, f"ConfigMap {name}", _NO_VALUE, "holds no 'plugins.k8s' or 'task_resources' section")
             return
         if kind is not None:
             raise _fail(where, "kind", kind, "is not a kind this loader reads",
                         "give a Flyte config file, Helm values, a ConfigMap or a PodTemplate manifest")
         if not self.values(where, doc):
-            raise _fail(where, "(document)", None,
+            raise _fail(where, "(document)", _NO_VALUE,
                         "holds none of 'plugins.k8s', 'task_resources', flyte-core's 'configmap' or flyte-binary's "
                         "'configuration.inline'", "give flytepropeller's or flyteadmin's configuration")
 
@@ -499,7 +505,11 @@ def _normalise(where: str, dotted: str, kind: str, value: Any, loader: _Loader) 
     if kind == "str":
         if isinstance(value, (dict, list)):
             raise _fail(where, dotted, value, "must be a string")
-        return _scalar_str(where, dotted, value)
+        text = _scalar_str(where, dotted, value)
+        if dotted.lower().endswith("image-pull-policy") and text not in ("", "Always", "IfNotPresent", "Never"):
+            raise _fail(where, dotted, value, "is not an image pull policy Kubernetes accepts",
+                        "use Always, IfNotPresent or Never")
+        return text
     if kind == "bool":
         if value is None:
             return None
@@ -606,16 +616,86 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+_LOADER: Any = None
+
+
+def _yaml_loader() -> Any:
+    """PyYAML's SafeLoader read the way Flyte's Go YAML parser (yaml.v3, YAML 1.2) reads files.
+
+    - only ``true``/``false`` are booleans (YAML 1.1's ``yes``, ``no``, ``on``, ``off`` stay strings, so a
+      label ``spot: yes`` is the string ``"yes"`` as Flyte sees it);
+    - ``1:30`` is a string, not a base-60 number;
+    - a key given twice in one mapping is an error, as in yaml.v3 (PyYAML would keep the last silently).
+    """
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    resolvers = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [(tag, rx) for tag, rx in entries if tag not in (
+            "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+        resolvers[first] = kept
+    Loader.yaml_implicit_resolvers = resolvers
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                   r"|\.(?:nan|NaN|NAN))$"),
+        list("-+.0123456789"))
+
+    def construct_bool(loader: Any, node: Any) -> bool:
+        return str(loader.construct_scalar(node)).lower() == "true"
+
+    def construct_int(loader: Any, node: Any) -> int:
+        text = str(loader.construct_scalar(node))
+        if text.startswith("0o"):
+            return int(text[2:], 8)
+        if text.startswith("0x"):
+            return int(text[2:], 16)
+        return int(text)
+
+    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> Dict[Any, Any]:
+        seen: Dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # SafeLoader reports unhashable keys itself
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice in one mapping (first at line "
+                    f"{seen[key].line + 1}); Flyte's YAML parser refuses this", key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    Loader.add_constructor("tag:yaml.org,2002:bool", construct_bool)
+    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    Loader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: construct_mapping(loader, node, deep=True))
+    _LOADER = Loader
+    return Loader
+
+
 def _parse_yaml_text(where: str, text: str) -> List[Any]:
     import yaml
 
     try:
-        return list(yaml.safe_load_all(text))
+        return list(yaml.load_all(text, Loader=_yaml_loader()))  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise _fail(where, "(YAML)", None, f"is not valid YAML{at}: {problem}") from None
+        raise _fail(where, "(YAML)", _NO_VALUE, f"is not valid YAML{at}: {problem}") from None
 
 
 def _read(source: Union[str, os.PathLike[str], object]) -> Tuple[str, str]:
@@ -632,9 +712,9 @@ def _read(source: Union[str, os.PathLike[str], object]) -> Tuple[str, str]:
         with open(name, encoding="utf-8") as f:
             return name, f.read()
     except FileNotFoundError:
-        raise _fail(name, "(file)", None, "does not exist") from None
+        raise _fail(name, "(file)", _NO_VALUE, "does not exist") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise _fail(name, "(file)", None, f"cannot be read ({e.__class__.__name__}: {e})") from None
+        raise _fail(name, "(file)", _NO_VALUE, f"cannot be read ({e.__class__.__name__}: {e})") from None
 
 
 def load_platform(
@@ -689,7 +769,7 @@ def load_platform(
         name, text = _read(src)
         docs = [d for d in _parse_yaml_text(name, text) if d is not None]
         if not docs:
-            raise _fail(name, "(file)", None, "holds no PodTemplate")
+            raise _fail(name, "(file)", _NO_VALUE, "holds no PodTemplate")
         for i, doc in enumerate(docs):
             loader.document(name if len(docs) == 1 else f"{name} (document {i + 1})", doc, pod_templates_only=True)
     return loader.build()
