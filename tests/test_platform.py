@@ -242,7 +242,7 @@ ERRORS = [
      ["x: template.spec.containers[0].resources.limits.memory='1GB'"]),
     ("pod-template-spec-typo", "apiVersion: v1\nkind: PodTemplate\nmetadata: {name: x}\nspec: {}\n",
      ["PodTemplate.spec", "apiVersion, kind, metadata and template"]),
-    ("list-of-other", "apiVersion: v1\nkind: List\nitems:\n  - {kind: ConfigMap}\n", ["items[0].kind"]),
+    ("list-of-other", "apiVersion: v1\nkind: List\nitems:\n  - {kind: Secret}\n", ["items[0].kind='Secret'"]),
 ]
 
 
@@ -311,3 +311,17 @@ def test_image_pull_policy_must_be_one_kubernetes_accepts(tmp_path):
     path.write_text("plugins:\n  k8s:\n    image-pull-policy: always\n")
     with pytest.raises(ResourceValidationError, match="Always, IfNotPresent or Never"):
         load_platform([str(path)])
+
+
+def test_umbrella_chart_values_and_configmap_lists(tmp_path):
+    # charts/flyte wraps flyte-core's values under `flyte:`; `kubectl get cm -o yaml` of several is a List
+    p, (a, b) = load_text(
+        tmp_path,
+        "flyte:\n  configmap:\n    task_resource_defaults:\n      task_resources:\n        limits: {cpu: 3}\n",
+        "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {name: a}\n"
+        "    data:\n      k8s.yaml: |\n        plugins:\n          k8s:\n            scheduler-name: volcano\n",
+    )
+    assert p.task_resources.limits.cpu == q("3")
+    assert p.sources["task_resources.limits.cpu"] == f"{a} (flyte) (configmap.task_resource_defaults)"
+    assert p.k8s.scheduler_name == "volcano"
+    assert p.sources["plugins.k8s.scheduler-name"] == f"{b} (items[0]) (ConfigMap a, k8s.yaml)"

@@ -219,6 +219,16 @@ class _Loader:
             raise _fail(where, "(document)", doc, "is not a YAML mapping",
                         "give a Flyte config file, Helm values, a ConfigMap or a PodTemplate manifest")
         kind = doc.get("kind")
+        if kind in ("List", "ConfigMapList") and not pod_templates_only:
+            items = doc.get("items")
+            if not isinstance(items, list):
+                raise _fail(where, "items", items, f"a {kind} must have a list of items")
+            for i, item in enumerate(items):
+                if not isinstance(item, dict) or item.get("kind") not in ("PodTemplate", "ConfigMap"):
+                    raise _fail(where, f"items[{i}].kind", item.get("kind") if isinstance(item, dict) else item,
+                                "is not a PodTemplate or a ConfigMap")
+                self.document(f"{where} (items[{i}])", item)
+            return
         if kind in ("PodTemplate", "List", "PodTemplateList"):
             self.manifest(where, doc)
             return
