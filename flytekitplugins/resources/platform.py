@@ -8,8 +8,11 @@ Inputs are the YAML files Flyte's Helm values and config maps already hold:
   (``flyteadmin/pkg/runtime/task_resource_provider.go``: ``cpu``, ``gpu``, ``memory``, ``ephemeralStorage``);
 - base pod templates: Kubernetes ``PodTemplate`` manifests (``kind: PodTemplate``), by ``metadata.name``.
 
-Several files merge in order (a later file's key replaces an earlier one's). With none, Flyte's own
-built-in defaults apply (the defaults of the dataclasses below). Kubernetes objects inside the
+Also accepted: the same sections inside flyte-core / flyte-binary / flyte-sandbox / flyte Helm values and
+inside rendered ConfigMaps (see :func:`load_platform` for the shapes). Several files merge in order as
+flytestdlib merges its ``--config`` files (mappings merge key by key, lists and scalars replace). With none,
+Flyte's own built-in defaults apply (the defaults of the dataclasses below, checked against config.go and
+task_resource_provider.go at v1.16.8). Kubernetes objects inside the
 configuration (tolerations, affinity, security contexts, pod templates) are kept as JSON dicts with
 Kubernetes' JSON field names, so nothing here imports ``kubernetes``.
 
