@@ -56,6 +56,8 @@ _IDL_NAME = {
 }
 # flytekit's _get_container_definition lists ephemeral storage, cpu, gpu, memory, in that order.
 _CONTAINER_ORDER = ("ephemeral_storage", "cpu", "gpu", "mem")
+#: the Resources classes whose four fields are all there is to them (the cache key below relies on it)
+_PLAIN_RESOURCES = (_stock.Resources, Resources)
 
 
 def _entries(
@@ -106,6 +108,21 @@ def convert_resources_to_resource_model(
     return task_models.Resources(requests=request_entries, limits=limit_entries)
 
 
+#: (requests' values and types, limits' values and types) -> (limit entries, request entries), validated.
+#: ResourceEntry objects are immutable, so the same ones can serve every container with these values.
+_CONTAINER_RESOURCES: Dict[Any, Tuple[tuple, tuple]] = {}
+_CONTAINER_CACHE_SIZE = 4096
+
+
+def _container_resources(
+    requests: Optional[Resources], limits: Optional[Resources]
+) -> Tuple[tuple, tuple]:
+    entries_r, q_requests = _entries(requests, "requests", _CONTAINER_ORDER)
+    entries_l, q_limits = _entries(limits, "limits", _CONTAINER_ORDER)
+    check_request_within_limit(requests, limits, (q_requests, q_limits))
+    return tuple(entries_l), tuple(entries_r)
+
+
 def container_definition(
     image: str,
     resource_spec: ResourceSpec,
@@ -116,16 +133,35 @@ def container_definition(
 ) -> task_models.Container:
     """flytekit's ``_get_container_definition``, with values validated and serialized as strings.
 
-    Unlike stock flytekit, a zero value (``cpu=0``) is kept rather than dropped.
+    Unlike stock flytekit, a zero value (``cpu=0``) is kept rather than dropped. This runs for every
+    task serialized: the validated entries are remembered per distinct set of values.
     """
-    requests, q_requests = _entries(resource_spec.requests, "requests", _CONTAINER_ORDER)
-    limits, q_limits = _entries(resource_spec.limits, "limits", _CONTAINER_ORDER)
-    check_request_within_limit(resource_spec.requests, resource_spec.limits, (q_requests, q_limits))
+    requests, limits = resource_spec.requests, resource_spec.limits
+    key = None
+    if type(requests) in _PLAIN_RESOURCES and type(limits) in _PLAIN_RESOURCES:
+        key = (
+            requests.cpu, type(requests.cpu), requests.mem, type(requests.mem),
+            requests.gpu, type(requests.gpu), requests.ephemeral_storage, type(requests.ephemeral_storage),
+            limits.cpu, type(limits.cpu), limits.mem, type(limits.mem),
+            limits.gpu, type(limits.gpu), limits.ephemeral_storage, type(limits.ephemeral_storage),
+        )
+        try:
+            cached = _CONTAINER_RESOURCES.get(key)
+        except TypeError:  # an unhashable value: validated below, without the cache
+            key = cached = None
+    else:
+        cached = None
+    if cached is None:
+        cached = _container_resources(requests, limits)
+        if key is not None:
+            if len(_CONTAINER_RESOURCES) >= _CONTAINER_CACHE_SIZE:
+                _CONTAINER_RESOURCES.clear()
+            _CONTAINER_RESOURCES[key] = cached
     return task_models.Container(
         image=image,
         command=command,
         args=args,
-        resources=task_models.Resources(limits=limits, requests=requests),
+        resources=task_models.Resources(limits=list(cached[0]), requests=list(cached[1])),
         env={} if environment is None else environment,
         config={},
         data_loading_config=data_loading_config,

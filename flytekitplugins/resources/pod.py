@@ -215,14 +215,17 @@ def serialize_pod_spec(
     if pod_template.pod_spec is None:
         return {}
 
-    pod_template = copy.deepcopy(pod_template)
+    # Stock flytekit deep-copies the whole template; only the pod spec and its containers get new
+    # attribute values here (nothing nested is changed in place), so shallow copies of those are enough.
     name = pod_template.primary_container_name
-    containers = pod_template.pod_spec.containers
+    pod_spec = copy.copy(pod_template.pod_spec)
+    containers = list(pod_spec.containers or [])
     if not any(c.name == name for c in containers):
         containers.append(V1Container(name=name))
 
     final_containers = []
     for container in containers:
+        container = copy.copy(container)
         if container.name == name:
             if container.image is None:
                 container.image = primary_container.image
@@ -253,8 +256,8 @@ def serialize_pod_spec(
         else:
             container.image = get_registerable_container_image(container.image, settings.image_config)
         final_containers.append(container)
-    pod_template.pod_spec.containers = final_containers
-    return _classic_client().sanitize_for_serialization(pod_template.pod_spec)
+    pod_spec.containers = final_containers
+    return _classic_client().sanitize_for_serialization(pod_spec)
 
 
 # ------------------------------------------------------------------ pod-template helpers
