@@ -537,6 +537,17 @@ def with_accelerator(
     """
     from kubernetes.client import V1NodeSelectorRequirement, V1Toleration
 
+    for argument, label in (("device_node_label", device_node_label), ("partition_node_label", partition_node_label)):
+        if label is not None and (not isinstance(label, str) or not label):
+            raise ResourceValidationError(
+                f"must be a node label name, not {type(label).__name__}", field=argument, value=label,
+                hint="such as 'k8s.amazonaws.com/accelerator', or None for flytepropeller's",
+            )
+    if not isinstance(tolerate, bool):
+        raise ResourceValidationError(f"must be True or False, not {type(tolerate).__name__}", field="tolerate",
+                                      value=tolerate)
+    if mig_strategy not in _MIG_STRATEGIES:
+        raise ResourceValidationError(f"must be one of {_MIG_STRATEGIES}", field="mig_strategy", value=mig_strategy)
     count = None
     if isinstance(accelerator, str):
         spec = gpu_spec(accelerator)
