@@ -273,7 +273,8 @@ def test_bad_task_arguments_are_named_errors_at_serialization(build):
      "volumes[0].csi.volumeAttributes['a']", "must be a str, not int"),
     (lambda: pod.with_volumes(None, [{"name": "v", 3: "x"}]), "volumes[0]", "is not a field of V1Volume"),
     (lambda: pod.pod_template(1), "primary_container_name", "must be a non-empty string, not int"),
-    (lambda: pod.pod_template(""), "primary_container_name", "must be a non-empty string, not str"),
+    (lambda: pod.pod_template(""), "primary_container_name",
+     "must be a non-empty string (A primary container name cannot be undefined)"),
     (lambda: pod.pod_template(labels={"a": 1}), "labels", "must be a dict of strings to strings"),
     (lambda: pod.pod_template(annotations=["a"]), "annotations", "must be a dict of strings to strings"),
 ])
@@ -320,3 +321,14 @@ def test_an_override_accelerator_that_the_pod_template_gives_to_another_device_i
 
     with pytest.raises(ResourceValidationError, match="a pod runs on one kind of accelerator"):
         _ = wf.nodes
+
+
+@pytest.mark.parametrize("name", [None, ""])
+def test_an_empty_primary_container_name_keeps_stock_flytekits_words(name):
+    from flytekit.exceptions.user import FlyteValidationException
+
+    with pytest.raises(FlyteValidationException) as stock:
+        PodTemplate(primary_container_name=name)
+    with pytest.raises(ResourceValidationError) as ours:
+        pod.pod_template(name)
+    assert stock.value.args[0] in str(ours.value)

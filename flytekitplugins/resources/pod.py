@@ -454,8 +454,10 @@ def pod_template(
 ) -> PodTemplate:
     """A new ``PodTemplate`` whose pod spec has an empty primary container."""
     if not isinstance(primary_container_name, str) or not primary_container_name:
+        stock_words = "" if primary_container_name else " (A primary container name cannot be undefined)"
         raise ResourceValidationError(
-            f"must be a non-empty string, not {type(primary_container_name).__name__}",
+            "must be a non-empty string" + ("" if isinstance(primary_container_name, str)
+                                            else f", not {type(primary_container_name).__name__}") + stock_words,
             field="primary_container_name", value=primary_container_name, hint="for example 'primary'",
         )
     labels = None if labels is None else _string_map(labels, "labels")
