@@ -283,7 +283,7 @@ def _patch(holder: Any, attr: str, key: str) -> None:
         _warn_once(f"{key}@{holder!r}", f"{getattr(holder, '__name__', holder)}.{attr} is not flytekit's own")
         return
     setattr(holder, attr, replacement)
-    _state.applied.append((holder, attr, current, replacement))
+    _shared_state().applied.append((holder, attr, current, replacement))
 
 
 def activate() -> None:
