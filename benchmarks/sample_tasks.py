@@ -17,3 +17,25 @@ TASKS = [
     )
     for i in range(1000)
 ]
+
+
+def _pod_template(i: int):
+    from flytekit import PodTemplate
+    from kubernetes.client import V1Container, V1PodSpec, V1Toleration
+
+    return PodTemplate(
+        pod_spec=V1PodSpec(
+            containers=[V1Container(name="primary"), V1Container(name="sidecar", image="busybox")],
+            tolerations=[V1Toleration(key="pool", operator="Equal", value=f"p{i % 3}", effect="NoSchedule")],
+            node_selector={"pool": f"p{i % 3}"},
+        ),
+        labels={"team": "ml"},
+    )
+
+
+#: 300 tasks with a pod template (flytekit serializes these through kubernetes' ApiClient)
+POD_TASKS = [
+    task(requests=Resources(cpu=_CPUS[i % 5], mem=_MEMS[i % 5]), limits=Resources(cpu="4", mem="8Gi"),
+         pod_template=_pod_template(i))(work)
+    for i in range(300)
+]

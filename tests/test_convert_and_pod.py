@@ -4,6 +4,7 @@ import pytest
 from flyteidl.core import tasks_pb2
 from flytekit import PodTemplate, Resources
 from flytekit.core import constants
+from flytekit.core.resources import ResourceSpec
 from flytekit.extras.accelerators import A100, T4
 from flytekit.models import task as task_models
 
@@ -220,3 +221,28 @@ def test_merged_device_requests_must_equal_limits(template_kwargs, container_kwa
     template = _template_with_primary_resources(**template_kwargs)
     with pytest.raises(ResourceValidationError, match="nvidia.com/gpu"):
         serialize_pod_spec(template, _gpu_container(**container_kwargs), SETTINGS)
+
+
+# Where stock flytekit refuses an input too, its words stay in the message (code and tests match on them).
+def _container_kwargs(**kw):
+    return dict(image="img", resource_spec=ResourceSpec(requests=Resources(**kw), limits=Resources()), command=["x"])
+
+
+@pytest.mark.parametrize("module, name, kwargs", [
+    ("flytekit.core.resources", "convert_resources_to_resource_model", dict(requests=Resources(cpu=("1", "2")))),
+    ("flytekit.core.resources", "convert_resources_to_resource_model", dict(limits=Resources(mem=("1Gi", "2Gi")))),
+    ("flytekit.core.resources", "pod_spec_from_resources",
+     dict(primary_container_name="p", requests=Resources(cpu=("1", "2")))),
+    ("flytekit.core.resources", "pod_spec_from_resources",
+     dict(primary_container_name="p", limits=Resources(gpu=("1", "1")))),
+    ("flytekit.core.utils", "_get_container_definition", _container_kwargs(cpu=("1", "2"))),
+])
+def test_a_pair_outside_resources_keeps_stock_flytekits_words(module, name, kwargs):
+    import importlib
+
+    holder = importlib.import_module(module)
+    with stock_flytekit(), pytest.raises(ValueError, match="can not be a list or tuple") as stock:
+        getattr(holder, name)(**kwargs)
+    with pytest.raises(ResourceValidationError) as ours:
+        getattr(holder, name)(**kwargs)
+    assert str(stock.value) in str(ours.value)

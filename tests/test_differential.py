@@ -224,3 +224,57 @@ def test_kfpytorch_tasks_serialize_byte_identically():
 
     stock, ours = both(build)
     assert ours == stock
+
+
+def _rich_template(**container):
+    from kubernetes.client import (
+        V1Container,
+        V1EmptyDirVolumeSource,
+        V1EnvVar,
+        V1PodSpec,
+        V1ResourceRequirements,
+        V1Toleration,
+        V1Volume,
+        V1VolumeMount,
+    )
+
+    return PodTemplate(
+        pod_spec=V1PodSpec(
+            containers=[
+                V1Container(name="primary", env=[V1EnvVar(name="A", value="1")],
+                            volume_mounts=[V1VolumeMount(name="scratch", mount_path="/scratch")], **container),
+                V1Container(name="sidecar", image="busybox", resources=V1ResourceRequirements(limits={"cpu": "1"})),
+            ],
+            volumes=[V1Volume(name="scratch", empty_dir=V1EmptyDirVolumeSource())],
+            tolerations=[V1Toleration(key="pool", operator="Equal", value="gpu", effect="NoSchedule")],
+            node_selector={"pool": "gpu"},
+            service_account_name="runner",
+        ),
+        labels={"team": "ml"},
+        annotations={"a": "b"},
+    )
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(requests=Resources(cpu="1", mem="1Gi"), limits=Resources(cpu="2", mem="2Gi")),
+    dict(requests=Resources(cpu="1"), environment={"B": "2"}),
+    dict(limits=Resources(gpu="1"), accelerator=A100),
+    dict(),
+], ids=["requests-limits", "environment", "gpu-accelerator", "no-resources"])
+@pytest.mark.parametrize("container", [dict(), dict(image="repo/own:1"), dict(command=["x"], args=["y"])],
+                         ids=["plain", "own-image", "own-command"])
+def test_pod_template_tasks_serialize_byte_identically(kwargs, container):
+    stock, ours = both(lambda: _make_task(pod_template=_rich_template(**container), **kwargs))
+    assert ours == stock
+
+
+def test_serializing_a_pod_template_task_leaves_its_template_unchanged():
+    import copy
+
+    template = _rich_template()
+    before = copy.deepcopy(template)
+    t = _make_task(requests=Resources(cpu="1"), limits=Resources(cpu="2"), environment={"B": "2"},
+                   pod_template=template)
+    first = serialize_all(t)
+    assert template == before
+    assert serialize_all(t) == first

@@ -300,3 +300,135 @@ def test_override_that_sets_both_request_and_limit_is_fine():
         return t(a=a).with_overrides(resources=Resources(cpu=("2", "4")))
 
     assert [r.value for r in wf.nodes[0]._resources.limits] == ["4"]
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    (dict(requests=Resources(cpu="3")), "cpu='3': the override's request '3' is greater than the task's limit '2'"),
+    (dict(limits=Resources(mem="1Gi")), "mem='1Gi': the task's request '4Gi' is greater than the override's limit"),
+    (dict(resources=Resources(gpu="A100:2"), accelerator=__import__("flytekit.extras.accelerators").extras
+          .accelerators.T4), "disagrees with gpu='A100:2'"),
+])
+def test_map_task_overrides_get_the_same_checks_as_a_plain_node(overrides, fragment):
+    import typing
+
+    from flytekit import map_task
+
+    t = task(requests=Resources(mem="4Gi"), limits=Resources(cpu="2", mem="4Gi"))(_t)
+
+    @workflow
+    def plain(a: int) -> int:
+        return t(a=a).with_overrides(**overrides)
+
+    @workflow
+    def mapped(xs: typing.List[int]) -> typing.List[int]:
+        return map_task(t)(a=xs).with_overrides(**overrides)
+
+    for wf in (plain, mapped):
+        with pytest.raises(ResourceValidationError) as info:
+            _ = wf.nodes
+        assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize("overrides, stock_words", [
+    (dict(resources=Resources(cpu="1"), requests=Resources(cpu="1")),
+     "`resource` can not be used together with the `limits` or `requests`. Please only set `resource`."),
+    (dict(requests={"cpu": "1"}), "requests should be specified as flytekit.Resources"),
+    (dict(limits="2"), "limits should be specified as flytekit.Resources"),
+])
+def test_override_errors_keep_stock_flytekits_words(overrides, stock_words):
+    t = task(requests=Resources(cpu="1"))(_t)
+
+    def build():
+        @workflow
+        def wf(a: int) -> int:
+            return t(a=a).with_overrides(**overrides)
+
+        return wf.nodes
+
+    with stock_flytekit(), pytest.raises((ValueError, AssertionError), match="should be|can not be") as stock:
+        build()
+    assert stock_words in str(stock.value)
+    with pytest.raises(ResourceValidationError) as ours:
+        build()
+    assert stock_words in str(ours.value)
+
+
+_REIMPORT = """
+import importlib, json, sys, warnings
+warnings.simplefilter("ignore")
+import flytekit
+from flytekit.core import resources as core, utils
+import flytekitplugins.resources as plugin
+plugin.deactivate()
+stock = (core.convert_resources_to_resource_model, utils._get_container_definition, core.Resources.__post_init__)
+plugin.activate()
+if {how!r} == "reload":
+    importlib.reload(importlib.import_module("flytekitplugins.resources.hooks"))
+else:
+    for name in [m for m in sys.modules if m.startswith("flytekitplugins.resources")]:
+        del sys.modules[name]
+    import flytekitplugins.resources as plugin
+from flytekitplugins.resources import hooks
+was_active = hooks.is_active()
+hooks.deactivate()
+now = (core.convert_resources_to_resource_model, utils._get_container_definition, core.Resources.__post_init__)
+restored = all(a is b for a, b in zip(now, stock))
+hooks.activate()
+routed = core.convert_resources_to_resource_model is not stock[0]
+print(json.dumps([was_active, restored, routed, hooks.is_active()]))
+"""
+
+
+@pytest.mark.parametrize("how", ["reload", "sys.modules"])
+def test_deactivate_restores_stock_flytekit_after_the_plugin_is_reimported(how):
+    out = subprocess.run([sys.executable, "-c", _REIMPORT.format(how=how)], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, True, True, True]
+
+
+_FORK = """
+import os, sys, threading, time, warnings
+warnings.simplefilter("ignore")
+import flytekitplugins.resources as plugin
+from flytekitplugins.resources import hooks
+
+plugin.deactivate()
+inside, release = threading.Event(), threading.Event()
+prepare = hooks._prepare
+
+def blocking_prepare(routed):
+    if threading.current_thread().name == "toggler":
+        inside.set()
+        release.wait()
+    return prepare(routed)
+
+hooks._prepare = blocking_prepare
+toggler = threading.Thread(target=plugin.activate, name="toggler")
+toggler.start()
+inside.wait()  # the toggler is inside activate(), holding the lock
+pid = os.fork()
+if pid == 0:
+    plugin.activate()
+    plugin.deactivate()
+    os._exit(0 if not plugin.is_active() else 3)
+for _ in range(600):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    time.sleep(0.05)
+else:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    status = "hung"
+release.set()
+toggler.join()
+print("child", status)
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_child_forked_while_another_thread_toggles_the_plugin_does_not_hang():
+    out = subprocess.run([sys.executable, "-c", _FORK], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "child 0"

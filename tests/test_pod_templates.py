@@ -249,3 +249,86 @@ def test_bad_task_arguments_are_named_errors_at_serialization(build):
     with pytest.raises(ResourceValidationError) as info:
         idl(t)
     assert info.value.task == t.name
+
+
+# Wrong-typed fields of dicts are refused by this plugin before the kubernetes client sees them, so every
+# client (classic models on kubernetes 35/36, pydantic models on 37) gives the same error.
+@pytest.mark.parametrize("call, field, problem", [
+    (lambda: pod.with_volumes(None, [{"name": "v", "emptyDir": "notadict"}]), "volumes[0].emptyDir",
+     "must be a V1EmptyDirVolumeSource or a dict of its fields, not str"),
+    (lambda: pod.with_volumes(None, [], [{"name": "v"}]), "mounts[0]",
+     "lacks the required field mountPath of V1VolumeMount"),
+    (lambda: pod.with_volumes(None, [{"name": 5}]), "volumes[0].name", "must be a str, not int"),
+    (lambda: pod.with_volumes(None, [{"name": "v", "emptyDir": {"sizeLimit": 1.5}}]),
+     "volumes[0].emptyDir.sizeLimit", "must be a str, not float"),
+    (lambda: pod.with_tolerations(None, [{"key": "k", "tolerationSeconds": "5"}]),
+     "tolerations[0].tolerationSeconds", "must be an int, not str"),
+    (lambda: pod.with_tolerations(None, [{"key": "k", "tolerationSeconds": True}]),
+     "tolerations[0].tolerationSeconds", "must be an int, not bool"),
+    (lambda: pod.with_volumes(None, [{"name": "v", "configMap": {"items": "x"}}]), "volumes[0].configMap.items",
+     "must be a list, not str"),
+    (lambda: pod.with_volumes(None, [{"name": "v", "configMap": {"items": [{"key": "k"}]}}]),
+     "volumes[0].configMap.items[0]", "lacks the required field path of V1KeyToPath"),
+    (lambda: pod.with_volumes(None, [{"name": "v", "csi": {"driver": "d", "volumeAttributes": {"a": 1}}}]),
+     "volumes[0].csi.volumeAttributes['a']", "must be a str, not int"),
+    (lambda: pod.with_volumes(None, [{"name": "v", 3: "x"}]), "volumes[0]", "is not a field of V1Volume"),
+    (lambda: pod.pod_template(1), "primary_container_name", "must be a non-empty string, not int"),
+    (lambda: pod.pod_template(""), "primary_container_name",
+     "must be a non-empty string (A primary container name cannot be undefined)"),
+    (lambda: pod.pod_template(labels={"a": 1}), "labels", "must be a dict of strings to strings"),
+    (lambda: pod.pod_template(annotations=["a"]), "annotations", "must be a dict of strings to strings"),
+])
+def test_wrong_typed_dict_fields_are_the_same_named_error_on_every_kubernetes(call, field, problem):
+    with pytest.raises(ResourceValidationError) as info:
+        call()
+    assert type(info.value) is ResourceValidationError
+    assert (info.value.field, info.value.problem) == (field, problem)
+
+
+@pytest.mark.parametrize("template, resources", [
+    (lambda: pod.with_accelerator(pod.pod_template(), "MI300X:8"), dict(resources=Resources(gpu="A100:2"))),
+    (lambda: pod.with_accelerator(pod.pod_template(), "MI300X:8"),
+     dict(resources=Resources(gpu="8"), accelerator=fk.A100)),
+    (lambda: pod.with_accelerator(pod.pod_template(), fk.T4), dict(resources=Resources(gpu="A100:1"))),
+    (lambda: pod.with_resources(None, limits=Resources(gpu="MI300X:2")), dict(resources=Resources(gpu="H100:2"))),
+])
+def test_a_task_accelerator_that_its_pod_template_gives_to_another_device_is_refused(template, resources):
+    t = task(pod_template=template(), **resources)(_t)
+    with pytest.raises(ResourceValidationError, match="a pod runs on one kind of accelerator") as info:
+        idl(t)
+    assert info.value.task == t.name and info.value.field == "accelerator"
+
+
+@pytest.mark.parametrize("template, resources", [
+    (lambda: pod.with_accelerator(pod.pod_template(), "A100:2"), dict(resources=Resources(gpu="A100:2"))),
+    (lambda: pod.with_accelerator(pod.pod_template(), fk.A100), dict(limits=Resources(gpu="1"), accelerator=fk.A100)),
+    (lambda: pod.with_accelerator(pod.pod_template(), "H100 MIG 3g.40gb", mig_strategy="mixed"),
+     dict(resources=Resources(gpu="H100 MIG 3g.40gb"))),
+    (lambda: pod.with_node_selector(None, {"pool": "gpu"}), dict(resources=Resources(gpu="MI300X:2"))),
+])
+def test_a_task_accelerator_that_matches_its_pod_template_serializes(template, resources):
+    assert idl(task(pod_template=template(), **resources)(_t)).template.k8s_pod is not None
+
+
+def test_an_override_accelerator_that_the_pod_template_gives_to_another_device_is_refused():
+    from flytekit import workflow
+
+    t = task(pod_template=pod.with_accelerator(pod.pod_template(), "MI300X:8"))(_t)
+
+    @workflow
+    def wf(a: int) -> int:
+        return t(a=a).with_overrides(resources=Resources(gpu="A100:2"))
+
+    with pytest.raises(ResourceValidationError, match="a pod runs on one kind of accelerator"):
+        _ = wf.nodes
+
+
+@pytest.mark.parametrize("name", [None, ""])
+def test_an_empty_primary_container_name_keeps_stock_flytekits_words(name):
+    from flytekit.exceptions.user import FlyteValidationException
+
+    with pytest.raises(FlyteValidationException) as stock:
+        PodTemplate(primary_container_name=name)
+    with pytest.raises(ResourceValidationError) as ours:
+        pod.pod_template(name)
+    assert stock.value.args[0] in str(ours.value)

@@ -16,7 +16,7 @@ from flytekit.core.constants import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUN
 from flytekit.extras.accelerators import BaseAccelerator
 from flytekit.models import task as task_models
 
-from .accelerators import partition_of
+from .accelerators import is_device_resource, partition_of, resource_name_for
 from .quantity import Quantity, ResourceValidationError
 from .resources import (
     FIELDS,
@@ -37,6 +37,7 @@ __all__ = [
     "SHARED_MEMORY_MOUNT_NAME",
     "SHARED_MEMORY_MOUNT_PATH",
     "check_shared_memory",
+    "check_template_accelerator",
     "construct_extended_resources",
     "container_definition",
     "convert_resources_to_resource_model",
@@ -55,6 +56,8 @@ _IDL_NAME = {
 }
 # flytekit's _get_container_definition lists ephemeral storage, cpu, gpu, memory, in that order.
 _CONTAINER_ORDER = ("ephemeral_storage", "cpu", "gpu", "mem")
+#: the Resources classes whose four fields are all there is to them (the cache key below relies on it)
+_PLAIN_RESOURCES = (_stock.Resources, Resources)
 
 
 def _entries(
@@ -72,7 +75,7 @@ def _entries(
             continue
         if isinstance(value, (tuple, list)):
             raise ResourceValidationError(
-                "a (request, limit) pair is only accepted by resources=",
+                f"a (request, limit) pair is only accepted by resources= ({value} can not be a list or tuple)",
                 field=f"{argument}.{field}",
                 value=value,
                 hint=f"give a single value in {argument}=, or pass resources=Resources({field}={tuple(value)!r})",
@@ -105,6 +108,21 @@ def convert_resources_to_resource_model(
     return task_models.Resources(requests=request_entries, limits=limit_entries)
 
 
+#: (requests' values and types, limits' values and types) -> (limit entries, request entries), validated.
+#: ResourceEntry objects are immutable, so the same ones can serve every container with these values.
+_CONTAINER_RESOURCES: Dict[Any, Tuple[tuple, tuple]] = {}
+_CONTAINER_CACHE_SIZE = 4096
+
+
+def _container_resources(
+    requests: Optional[Resources], limits: Optional[Resources]
+) -> Tuple[tuple, tuple]:
+    entries_r, q_requests = _entries(requests, "requests", _CONTAINER_ORDER)
+    entries_l, q_limits = _entries(limits, "limits", _CONTAINER_ORDER)
+    check_request_within_limit(requests, limits, (q_requests, q_limits))
+    return tuple(entries_l), tuple(entries_r)
+
+
 def container_definition(
     image: str,
     resource_spec: ResourceSpec,
@@ -115,16 +133,35 @@ def container_definition(
 ) -> task_models.Container:
     """flytekit's ``_get_container_definition``, with values validated and serialized as strings.
 
-    Unlike stock flytekit, a zero value (``cpu=0``) is kept rather than dropped.
+    Unlike stock flytekit, a zero value (``cpu=0``) is kept rather than dropped. This runs for every
+    task serialized: the validated entries are remembered per distinct set of values.
     """
-    requests, q_requests = _entries(resource_spec.requests, "requests", _CONTAINER_ORDER)
-    limits, q_limits = _entries(resource_spec.limits, "limits", _CONTAINER_ORDER)
-    check_request_within_limit(resource_spec.requests, resource_spec.limits, (q_requests, q_limits))
+    requests, limits = resource_spec.requests, resource_spec.limits
+    key = None
+    if type(requests) in _PLAIN_RESOURCES and type(limits) in _PLAIN_RESOURCES:
+        key = (
+            requests.cpu, type(requests.cpu), requests.mem, type(requests.mem),
+            requests.gpu, type(requests.gpu), requests.ephemeral_storage, type(requests.ephemeral_storage),
+            limits.cpu, type(limits.cpu), limits.mem, type(limits.mem),
+            limits.gpu, type(limits.gpu), limits.ephemeral_storage, type(limits.ephemeral_storage),
+        )
+        try:
+            cached = _CONTAINER_RESOURCES.get(key)
+        except TypeError:  # an unhashable value: validated below, without the cache
+            key = cached = None
+    else:
+        cached = None
+    if cached is None:
+        cached = _container_resources(requests, limits)
+        if key is not None:
+            if len(_CONTAINER_RESOURCES) >= _CONTAINER_CACHE_SIZE:
+                _CONTAINER_RESOURCES.clear()
+            _CONTAINER_RESOURCES[key] = cached
     return task_models.Container(
         image=image,
         command=command,
         args=args,
-        resources=task_models.Resources(limits=limits, requests=requests),
+        resources=task_models.Resources(limits=list(cached[0]), requests=list(cached[1])),
         env={} if environment is None else environment,
         config={},
         data_loading_config=data_loading_config,
@@ -294,14 +331,41 @@ def get_extended_resources(task: Any, settings: Any = None) -> Optional[tasks_pb
     if explicit is None and shared_memory is None and gpu_accelerator(requests, limits) is None:
         return None  # the common case, for every task serialized: nothing to resolve or check
     accelerator = resolve_accelerator(explicit, requests, limits)
-    check_shared_memory(shared_memory, getattr(task, "pod_template", None), getattr(limits, "mem", None),
-                        task=getattr(task, "name", None))
+    template = getattr(task, "pod_template", None)
+    check_template_accelerator(template, accelerator, task=getattr(task, "name", None))
+    check_shared_memory(shared_memory, template, getattr(limits, "mem", None), task=getattr(task, "name", None))
     return construct_extended_resources(accelerator=accelerator, shared_memory=shared_memory)
+
+
+def _override_target(node: Any) -> Any:
+    """The task whose resources a node override replaces: the node's task, or a map task's mapped task."""
+    entity = getattr(node, "flyte_entity", None)
+    if not isinstance(getattr(entity, "resources", None), _stock.ResourceSpec):
+        mapped = getattr(entity, "python_function_task", None)  # ArrayNodeMapTask (map_task)
+        if mapped is not None:
+            return mapped
+    return entity
 
 
 def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:
     """For ``Node.with_overrides``: fill in the accelerator that the overridden ``gpu=`` names, and
-    check the overridden shared memory (``arguments`` is the bound argument dict, changed in place)."""
+    check the overridden values against the task's (a map task's: the mapped task's) resources,
+    accelerator, pod template and shared memory (``arguments`` is the bound argument dict, changed in place)."""
+    if arguments.get("resources") is not None and (
+        arguments.get("requests") is not None or arguments.get("limits") is not None
+    ):
+        raise ResourceValidationError(  # stock flytekit's words, kept for code that matches on them
+            "`resource` can not be used together with the `limits` or `requests`. Please only set `resource`.",
+            field="resources", value=arguments["resources"],
+            hint="give resources=Resources(cpu=(request, limit)) alone, or requests= and limits=",
+        )
+    for key in ("requests", "limits"):
+        value = arguments.get(key)
+        if value and not isinstance(value, _stock.Resources):
+            raise ResourceValidationError(
+                f"{key} should be specified as flytekit.Resources", field=key, value=value,
+                hint=f"write {key}=Resources(cpu='1', mem='1Gi')",
+            )
     overrides = [arguments.get(k) for k in ("resources", "requests", "limits")]
     accelerator = resolve_accelerator(arguments.get("accelerator"), *overrides)
     if accelerator is not None:
@@ -310,7 +374,7 @@ def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:
         if arguments.get(key) is not None:
             arguments[key] = with_gpu_counts(arguments[key])
 
-    entity = getattr(node, "flyte_entity", None)
+    entity = _override_target(node)
     requests, limits = arguments.get("requests"), arguments.get("limits")
     if arguments.get("resources") is not None:
         spec = ResourceSpec.from_multiple_resource(arguments["resources"])
@@ -318,6 +382,16 @@ def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:
     task_spec = getattr(entity, "resources", None)
     if isinstance(task_spec, _stock.ResourceSpec) and (requests is not None or limits is not None):
         check_override_within_task(requests, limits, task_spec)
+
+    # the accelerator and the pod template in effect: the override's, else the task's
+    if accelerator is not None or arguments.get("pod_template") is not None:
+        template = arguments.get("pod_template") or getattr(entity, "pod_template", None)
+        in_effect = accelerator
+        if in_effect is None:
+            in_effect = getattr(entity, "accelerator", None)
+            if in_effect is None and isinstance(task_spec, _stock.ResourceSpec):
+                in_effect = gpu_accelerator(task_spec.requests, task_spec.limits)
+        check_template_accelerator(template, in_effect)
 
     # the shared memory and the pod template in effect: the override's, else the task's
     if arguments.get("shared_memory") is not None or arguments.get("pod_template") is not None:
@@ -329,3 +403,48 @@ def resolve_override_arguments(arguments: Dict[str, Any], node: Any) -> None:
         if memory_limit is None and isinstance(task_spec, _stock.ResourceSpec):
             memory_limit = task_spec.limits.mem
         check_shared_memory(shared_memory, template, memory_limit)
+
+
+#: the node labels flytepropeller (and pod.with_accelerator) select an accelerator's device by
+_DEVICE_NODE_LABELS = ("k8s.amazonaws.com/accelerator", "cloud.google.com/gke-tpu-accelerator")
+
+
+def check_template_accelerator(pod_template: Any, accelerator: Any, *, task: Optional[str] = None) -> None:
+    """Refuse an accelerator that the pod template's required node affinity or its primary container's
+    device resources already give to another device: the pod could never be scheduled."""
+    if accelerator is None or pod_template is None or not isinstance(accelerator, BaseAccelerator):
+        return
+    spec = getattr(pod_template, "pod_spec", None)
+    if spec is None:
+        return
+    device = accelerator.to_flyte_idl().device
+    wanted = describe_accelerator(accelerator)
+    node_affinity = _get(_get(spec, "affinity"), "node_affinity")
+    required = _get(node_affinity, "required_during_scheduling_ignored_during_execution")
+    for term in _get(required, "node_selector_terms") or []:
+        for expression in _get(term, "match_expressions") or []:
+            key, operator, values = _get(expression, "key"), _get(expression, "operator"), _get(expression, "values")
+            if key in _DEVICE_NODE_LABELS and operator == "In" and device not in (values or []):
+                raise ResourceValidationError(
+                    f"the pod template already requires {key} In {list(values or [])}: "
+                    "node-affinity requirements are ANDed, so the pod could never be scheduled",
+                    field="accelerator", value=wanted, task=task,
+                    hint="a pod runs on one kind of accelerator: build the template for this device "
+                    "(pod.with_accelerator) or drop the task's accelerator",
+                )
+    primary = getattr(pod_template, "primary_container_name", None)
+    container = next((c for c in _get(spec, "containers") or [] if _get(c, "name") == primary), None)
+    resources = _get(container, "resources")
+    declared = {k for kind in ("requests", "limits") for k in (_get(resources, kind) or {})
+                if isinstance(k, str) and is_device_resource(k)}
+    vendor = resource_name_for(accelerator)
+    others = {k for k in declared
+              if k != vendor and not (vendor == "nvidia.com/gpu" and k.startswith("nvidia.com/mig-"))}
+    if others:
+        raise ResourceValidationError(
+            f"the pod template's container {primary!r} already requests {', '.join(sorted(others))}, "
+            f"another vendor's device than {vendor}",
+            field="accelerator", value=wanted, task=task,
+            hint="a pod runs on one kind of accelerator: build the template for this device "
+            "(pod.with_accelerator) or drop the task's accelerator",
+        )

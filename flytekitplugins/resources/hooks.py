@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import os
 import sys
 import threading
 import warnings
@@ -178,11 +179,47 @@ _FUNCTION_KEYS = (
     "_serialize_pod_spec",
 )
 
-_lock = threading.RLock()
-_active = False
+class _State:
+    """What must outlive a re-import of this plugin (``importlib.reload``, or its modules deleted from
+    ``sys.modules`` and imported again): whether it is active, the lock, and every patch applied with
+    the stock object it replaced. It is kept on flytekit's own ``flytekit.core.resources`` module, so a
+    re-imported ``hooks`` finds the patches an earlier copy applied and ``deactivate()`` restores them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.active = False
+        # (holder, attribute, stock object as found in holder.__dict__, replacement)
+        self.applied: List[Tuple[Any, str, Any, Any]] = []
+        # key -> (stock, replacement) of the routed functions, for modules that imported them by name
+        self.functions: Dict[str, Tuple[Any, Any]] = {}
+
+
+_STATE_ATTRIBUTE = "__flytekitplugins_resources_state__"
+
+
+def _shared_state() -> _State:
+    import flytekit.core.resources as holder
+
+    state = getattr(holder, _STATE_ATTRIBUTE, None)
+    if state is None or not all(hasattr(state, a) for a in ("lock", "active", "applied", "functions")):
+        state = _State()
+        setattr(holder, _STATE_ATTRIBUTE, state)
+    return state
+
+
+_state = _shared_state()
+
+
+def _reinit_lock_after_fork() -> None:
+    """In a forked child the lock may be held by a thread that does not exist there: start afresh."""
+    _shared_state().lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reinit_lock_after_fork)
+
 _warned: set = set()
-# (holder, attribute, stock object as found in holder.__dict__, replacement)
-_applied: List[Tuple[Any, str, Any, Any]] = []
+_applied = _state.applied  # the same list as the shared state's (tests and tools read it here)
 _replacements: Dict[str, Any] = {}
 _stock: Dict[str, Any] = {}
 
@@ -246,14 +283,14 @@ def _patch(holder: Any, attr: str, key: str) -> None:
         _warn_once(f"{key}@{holder!r}", f"{getattr(holder, '__name__', holder)}.{attr} is not flytekit's own")
         return
     setattr(holder, attr, replacement)
-    _applied.append((holder, attr, current, replacement))
+    _shared_state().applied.append((holder, attr, current, replacement))
 
 
 def activate() -> None:
     """Route flytekit's resource conversions through this plugin. Idempotent and thread-safe."""
-    global _active
-    with _lock:
-        if _active:
+    state = _shared_state()
+    with state.lock:
+        if state.active:
             return
         ready = {key for key, routed in ROUTED.items() if _prepare(routed)}
         for site in CALL_SITES:
@@ -269,11 +306,13 @@ def activate() -> None:
                 _patch(holder, attr, site.key)
             except Exception as e:
                 _warn_once(f"{site.module}.{site.path}", f"cannot patch {site.module}.{site.path} ({e})")
+        state.functions.clear()
+        state.functions.update({k: (_stock[k], _replacements[k]) for k in _FUNCTION_KEYS if k in ready})
         _sweep(
             {id(_stock[k]): k for k in _FUNCTION_KEYS if k in ready},
             lambda module, attr, key: _patch(module, attr, key),
         )
-        _active = True
+        state.active = True
 
 
 def _sweep(wanted: Dict[int, str], act: Callable[[Any, str, str], None]) -> None:
@@ -292,24 +331,35 @@ def _sweep(wanted: Dict[int, str], act: Callable[[Any, str, str], None]) -> None
 
 
 def deactivate() -> None:
-    """Put back every object stock flytekit had. Idempotent and thread-safe."""
-    global _active
-    with _lock:
-        if not _active:
+    """Put back every object stock flytekit had. Idempotent and thread-safe, and it works after this
+    plugin was re-imported: the stock objects are kept on flytekit, not only here."""
+    state = _shared_state()
+    with state.lock:
+        if not state.active:
             return
-        for holder, attr, stock, replacement in reversed(_applied):
+        for holder, attr, stock, replacement in reversed(state.applied):
             if _raw(holder, attr) is replacement:
                 setattr(holder, attr, stock)
-        _applied.clear()
+        state.applied.clear()
 
         # modules imported while active picked up the plugin's functions by name
-        def restore(module: Any, attr: str, key: str) -> None:
-            setattr(module, attr, _stock[key])
-
-        _sweep({id(_replacements[k]): k for k in _FUNCTION_KEYS if k in _replacements}, restore)
-        _active = False
+        functions = dict(state.functions)
+        names = {ROUTED[key].path for key in functions}
+        wanted = {id(replacement): key for key, (_, replacement) in functions.items()}
+        for module_name, module in list(sys.modules.items()):
+            if not module_name.startswith("flytekit") or module_name.startswith(__package__):
+                continue
+            namespace = getattr(module, "__dict__", None)
+            if not isinstance(namespace, dict):
+                continue
+            for name in names:
+                obj = namespace.get(name)
+                if obj is not None and id(obj) in wanted and obj is functions[wanted[id(obj)]][1]:
+                    setattr(module, name, functions[wanted[id(obj)]][0])
+        state.functions.clear()
+        state.active = False
 
 
 def is_active() -> bool:
     """Whether flytekit currently routes through this plugin."""
-    return _active
+    return _shared_state().active

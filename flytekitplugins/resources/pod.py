@@ -17,6 +17,7 @@ kept; other containers are untouched. The merged requests must not exceed the me
 from __future__ import annotations
 
 import copy
+import functools
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple
 
 from flytekit.core.pod_template import PodTemplate
@@ -105,7 +106,7 @@ def _k8s_resources(
     for field, value in iter_set_fields(resources):
         if isinstance(value, (tuple, list)):
             raise ResourceValidationError(
-                "a (request, limit) pair is not accepted here",
+                f"a (request, limit) pair is not accepted here ({value} can not be a list or tuple)",
                 field=f"{argument}.{field}",
                 value=value,
                 hint="pass the request in requests= and the limit in limits=",
@@ -208,21 +209,23 @@ def serialize_pod_spec(
     """flytekit's ``_serialize_pod_spec``: the pod template's spec with the task's container merged
     into its primary container (image, command, args, resources, env), as a JSON-ready dict."""
     from flytekit.core.python_auto_container import get_registerable_container_image
-    from kubernetes.client import ApiClient
     from kubernetes.client.models import V1Container, V1EnvVar, V1ResourceRequirements
 
     _require_pod_template(pod_template)
     if pod_template.pod_spec is None:
         return {}
 
-    pod_template = copy.deepcopy(pod_template)
+    # Stock flytekit deep-copies the whole template; only the pod spec and its containers get new
+    # attribute values here (nothing nested is changed in place), so shallow copies of those are enough.
     name = pod_template.primary_container_name
-    containers = pod_template.pod_spec.containers
+    pod_spec = copy.copy(pod_template.pod_spec)
+    containers = list(pod_spec.containers or [])
     if not any(c.name == name for c in containers):
         containers.append(V1Container(name=name))
 
     final_containers = []
     for container in containers:
+        container = copy.copy(container)
         if container.name == name:
             if container.image is None:
                 container.image = primary_container.image
@@ -253,8 +256,8 @@ def serialize_pod_spec(
         else:
             container.image = get_registerable_container_image(container.image, settings.image_config)
         final_containers.append(container)
-    pod_template.pod_spec.containers = final_containers
-    return ApiClient().sanitize_for_serialization(pod_template.pod_spec)
+    pod_spec.containers = final_containers
+    return _classic_client().sanitize_for_serialization(pod_spec)
 
 
 # ------------------------------------------------------------------ pod-template helpers
@@ -294,7 +297,8 @@ def _require_pod_template(template: Any) -> None:
 
 def _to_model(cls_name: str, value: Any, field: str) -> Any:
     """A kubernetes model from itself or from a dict of its fields (JSON camelCase or Python snake_case
-    keys, nested too), the same on the classic (<=36) and pydantic (37) clients. Unknown keys are refused."""
+    keys, nested too), the same on the classic (<=36) and pydantic (37) clients. Unknown keys, values of
+    the wrong type and missing required fields are refused with the same error on every client."""
     import kubernetes.client as k8s
 
     cls = getattr(k8s, cls_name)
@@ -305,33 +309,123 @@ def _to_model(cls_name: str, value: Any, field: str) -> Any:
             f"must be a {cls_name} or a dict of its fields, not {type(value).__name__}", field=field, value=value
         )
     data = _json_form(cls, value, field)
-    if hasattr(cls, "model_validate"):
-        return cls.model_validate(data)
-    return k8s.ApiClient()._ApiClient__deserialize(data, cls_name)
+    try:
+        if hasattr(cls, "model_validate"):
+            return cls.model_validate(data)
+        return _classic_client()._ApiClient__deserialize(data, cls_name)
+    except (ValueError, TypeError, AttributeError) as e:  # a constraint the checks above do not know
+        problem = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ResourceValidationError(f"is not a valid {cls_name}: {problem}", field=field, value=value) from None
+
+
+@functools.cache
+def _classic_client() -> Any:
+    """One ``ApiClient`` (building one reads the configuration and scans proxy variables: ~0.35 ms)."""
+    from kubernetes.client import ApiClient
+
+    return ApiClient()
+
+
+@functools.cache
+def _required_fields(cls: Any) -> Tuple[str, ...]:
+    """The Python names of a model's required fields, on the pydantic (37) and classic (<=36) clients."""
+    if hasattr(cls, "model_fields"):
+        return tuple(name for name, info in cls.model_fields.items() if info.is_required())
+    from kubernetes.client import Configuration
+
+    config = Configuration()
+    config.client_side_validation = True
+    probe = cls.__new__(cls)
+    probe.local_vars_configuration = config
+    required = []
+    for attr in cls.openapi_types:
+        try:
+            setattr(probe, attr, None)  # a classic model's setter refuses None for a required field
+        except ValueError:
+            required.append(attr)
+        except Exception:  # pragma: no cover - a setter with other checks: not known to be required
+            pass
+    return tuple(required)
+
+
+_SCALARS: Dict[str, Tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "bool": (bool,), "float": (int, float), "bytes": (bytes, str),
+}
+
+
+def _inner(kind: str, prefix: str, suffix: str) -> Optional[str]:
+    """``list[X]``/``List[X]`` -> X, ``dict(str, X)``/``Dict[str, X]`` -> X, else None."""
+    if kind.lower().startswith(prefix) and kind.endswith(suffix):
+        return kind[len(prefix):-len(suffix)]
+    return None
+
+
+def _typed_value(kind: str, item: Any, field: str) -> Any:
+    """``item`` checked against an openapi type (nested model dicts converted to JSON keys)."""
+    import kubernetes.client as k8s
+
+    if kind == "object":
+        return item
+    if kind in _SCALARS:
+        wanted = _SCALARS[kind]
+        if isinstance(item, wanted) and (kind == "bool" or not isinstance(item, bool)):
+            return item
+        raise ResourceValidationError(f"must be {'a' if kind != 'int' else 'an'} {kind}, not {type(item).__name__}",
+                                      field=field, value=item)
+    if kind == "datetime":
+        import datetime
+
+        if isinstance(item, (datetime.datetime, str)):
+            return item
+        raise ResourceValidationError(f"must be a datetime, not {type(item).__name__}", field=field, value=item)
+    element = _inner(kind, "list[", "]")
+    if element is not None:
+        if not isinstance(item, (list, tuple)):
+            raise ResourceValidationError(f"must be a list, not {type(item).__name__}", field=field, value=item)
+        return [_typed_value(element, v, f"{field}[{i}]") for i, v in enumerate(item)]
+    element = _inner(kind, "dict(str, ", ")") or _inner(kind, "dict[str, ", "]")
+    if element is not None:
+        if not isinstance(item, dict):
+            raise ResourceValidationError(f"must be a dict, not {type(item).__name__}", field=field, value=item)
+        out = {}
+        for k, v in item.items():
+            if not isinstance(k, str):
+                raise ResourceValidationError(f"keys must be strings, not {type(k).__name__}", field=field, value=k)
+            out[k] = _typed_value(element, v, f"{field}[{k!r}]")
+        return out
+    nested = getattr(k8s, kind, None)
+    if not hasattr(nested, "attribute_map"):
+        return item  # a type this check does not know: the model decides
+    if isinstance(item, nested):
+        return item
+    if not isinstance(item, dict):
+        raise ResourceValidationError(f"must be a {kind} or a dict of its fields, not {type(item).__name__}",
+                                      field=field, value=item)
+    return _json_form(nested, item, field)
 
 
 def _json_form(cls: Any, value: Dict[str, Any], field: str) -> Dict[str, Any]:
-    import kubernetes.client as k8s
-
     json_key = cls.attribute_map
     attr_of = {v: k for k, v in json_key.items()}
     out = {}
+    given = set()
     for key, item in value.items():
-        attr = key if key in json_key else attr_of.get(key)
+        attr = (key if key in json_key else attr_of.get(key)) if isinstance(key, str) else None
         if attr is None:
             raise ResourceValidationError(
                 f"is not a field of {cls.__name__}", field=field, value=key,
                 hint=f"use one of {', '.join(sorted(json_key.values()))}",
             )
-        kind = cls.openapi_types[attr]
-        inner = kind[5:-1] if kind.lower().startswith("list[") else kind
-        nested = getattr(k8s, inner, None)
-        nested = nested if hasattr(nested, "attribute_map") else None
-        if nested is not None and kind.lower().startswith("list[") and isinstance(item, list):
-            item = [_json_form(nested, i, f"{field}.{key}") if isinstance(i, dict) else i for i in item]
-        elif nested is not None and isinstance(item, dict):
-            item = _json_form(nested, item, f"{field}.{key}")
+        if item is not None:
+            item = _typed_value(cls.openapi_types[attr], item, f"{field}.{json_key[attr]}")
+            given.add(attr)
         out[json_key[attr]] = item
+    missing = [json_key[a] for a in _required_fields(cls) if a not in given]
+    if missing:
+        raise ResourceValidationError(
+            f"lacks the required field{'s' if len(missing) > 1 else ''} {', '.join(missing)} of {cls.__name__}",
+            field=field, value=value,
+        )
     return out
 
 
@@ -359,6 +453,15 @@ def pod_template(
     annotations: Optional[Dict[str, str]] = None,
 ) -> PodTemplate:
     """A new ``PodTemplate`` whose pod spec has an empty primary container."""
+    if not isinstance(primary_container_name, str) or not primary_container_name:
+        stock_words = "" if primary_container_name else " (A primary container name cannot be undefined)"
+        raise ResourceValidationError(
+            "must be a non-empty string" + ("" if isinstance(primary_container_name, str)
+                                            else f", not {type(primary_container_name).__name__}") + stock_words,
+            field="primary_container_name", value=primary_container_name, hint="for example 'primary'",
+        )
+    labels = None if labels is None else _string_map(labels, "labels")
+    annotations = None if annotations is None else _string_map(annotations, "annotations")
     return _copy(PodTemplate(primary_container_name=primary_container_name, labels=labels, annotations=annotations))
 
 
@@ -436,6 +539,17 @@ def with_accelerator(
     """
     from kubernetes.client import V1NodeSelectorRequirement, V1Toleration
 
+    for argument, label in (("device_node_label", device_node_label), ("partition_node_label", partition_node_label)):
+        if label is not None and (not isinstance(label, str) or not label):
+            raise ResourceValidationError(
+                f"must be a node label name, not {type(label).__name__}", field=argument, value=label,
+                hint="such as 'k8s.amazonaws.com/accelerator', or None for flytepropeller's",
+            )
+    if not isinstance(tolerate, bool):
+        raise ResourceValidationError(f"must be True or False, not {type(tolerate).__name__}", field="tolerate",
+                                      value=tolerate)
+    if mig_strategy not in _MIG_STRATEGIES:
+        raise ResourceValidationError(f"must be one of {_MIG_STRATEGIES}", field="mig_strategy", value=mig_strategy)
     count = None
     if isinstance(accelerator, str):
         spec = gpu_spec(accelerator)

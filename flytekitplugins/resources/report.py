@@ -4,6 +4,9 @@ Reads what ``pyflyte package`` writes (a ``.tgz`` or a folder of ``*_1.pb`` task
 ``*_2.pb`` workflow specs)::
 
     python -m flytekitplugins.resources.report flyte-package.tgz
+
+From code: ``summarize(path)`` returns the rows, ``report(path)`` the text, ``main(argv)`` is the
+command (exit status 0, or 1 with one line naming the file and member when the package cannot be read).
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import argparse
 import pathlib
 import sys
 import tarfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from flyteidl.admin import task_pb2, workflow_pb2
 from flyteidl.core import tasks_pb2
+from google.protobuf.message import DecodeError
 
-__all__ = ["Row", "read_package", "rows", "render"]
+__all__ = ["ReportError", "Row", "main", "read_package", "render", "report", "rows", "summarize"]
 
 _NAMES = {
     tasks_pb2.Resources.CPU: "cpu",
@@ -26,6 +31,14 @@ _NAMES = {
     tasks_pb2.Resources.GPU: "gpu",
     tasks_pb2.Resources.EPHEMERAL_STORAGE: "ephemeral_storage",
 }
+
+
+class ReportError(ValueError):
+    """A package that cannot be read: the message names the file, and the member when there is one."""
+
+    def __init__(self, path: str, problem: str, member: Optional[str] = None) -> None:
+        self.path, self.member, self.problem = path, member, problem
+        super().__init__(f"{path}: {f'{member}: ' if member else ''}{problem}")
 
 
 @dataclass
@@ -41,16 +54,48 @@ class Row:
 
 
 def read_package(path: str) -> Iterator[Tuple[str, bytes]]:
-    """(file name, bytes) of every ``.pb`` in a package archive or folder, in name order."""
+    """(file name, bytes) of every ``.pb`` in a package archive or folder, in name order.
+
+    Raises :class:`ReportError` naming the file (and the member) when it cannot be read."""
     p = pathlib.Path(path)
     if p.is_dir():
         for f in sorted(p.glob("*.pb")):
-            yield f.name, f.read_bytes()
+            try:
+                data = f.read_bytes()
+            except OSError as e:
+                raise ReportError(path, f"cannot be read ({e.strerror or type(e).__name__})", f.name) from None
+            yield f.name, data
         return
-    with tarfile.open(p) as tar:
-        for member in sorted(tar.getmembers(), key=lambda m: m.name):
-            if member.name.endswith(".pb"):
-                yield member.name, tar.extractfile(member).read()  # type: ignore[union-attr]
+    if not p.exists():
+        raise ReportError(path, "no such file or folder")
+    try:
+        tar = tarfile.open(p)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        raise ReportError(path, f"is not a pyflyte package (.tgz or folder): {_why(e)}") from None
+    with tar:
+        try:
+            members = sorted(tar.getmembers(), key=lambda m: m.name)
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+            raise ReportError(path, f"is a damaged archive: {_why(e)}") from None
+        for member in members:
+            if not member.name.endswith(".pb"):
+                continue
+            if not member.isfile():
+                raise ReportError(path, "is not a regular file in the archive", member.name)
+            try:
+                stream = tar.extractfile(member)
+                data = stream.read() if stream is not None else b""
+            except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+                raise ReportError(path, f"cannot be read: {_why(e)}", member.name) from None
+            yield member.name, data
+
+
+def _why(e: BaseException) -> str:
+    """An exception as one short line."""
+    text = " ".join(str(e).split())
+    if isinstance(e, tarfile.ReadError) and text.startswith("file could not be opened successfully"):
+        return "not a gzip, bzip2, xz or tar archive"
+    return (text[:200] + "...") if len(text) > 200 else text or type(e).__name__
 
 
 def _entries(resources: tasks_pb2.Resources) -> Tuple[Dict[str, str], Dict[str, str]]:
@@ -110,37 +155,53 @@ def _pod_row(row: Row, template: tasks_pb2.TaskTemplate) -> None:
             row.shared_memory = f"{volume['emptyDir'].get('sizeLimit', 'node-sized')} (pod volume)"
 
 
-def rows(files: Iterable[Tuple[str, bytes]]) -> List[Row]:
-    """Rows for every task spec and every workflow node that overrides resources."""
+def rows(files: Iterable[Tuple[str, bytes]], path: str = "package") -> List[Row]:
+    """Rows for every task spec and every workflow node that overrides resources.
+
+    Raises :class:`ReportError` naming ``path`` and the member that is not a valid spec."""
     out: List[Row] = []
     for name, data in files:
-        if name.endswith("_1.pb"):
-            spec = task_pb2.TaskSpec()
-            spec.ParseFromString(data)
-            t = spec.template
-            row = Row(t.id.name, accelerator=_accelerator(t.extended_resources),
-                      shared_memory=_shared_memory(t.extended_resources))
-            if t.HasField("container"):
-                row.requests, row.limits = _entries(t.container.resources)
-            elif t.HasField("k8s_pod"):
-                _pod_row(row, t)
-                row.where = "pod template"
-            out.append(row)
-        elif name.endswith("_2.pb"):
-            wf = workflow_pb2.WorkflowSpec()
-            wf.ParseFromString(data)
-            for node in wf.template.nodes:
-                target = node.task_node if node.HasField("task_node") else None
-                if node.HasField("array_node") and node.array_node.node.HasField("task_node"):
-                    target = node.array_node.node.task_node
-                if target is None or not target.HasField("overrides"):
-                    continue
-                o = target.overrides
-                requests, limits = _entries(o.resources)
-                row = Row(f"{wf.template.id.name}/{node.id}", requests, limits, _accelerator(o.extended_resources),
-                          _shared_memory(o.extended_resources), where="override")
-                if requests or limits or row.accelerator or row.shared_memory:
-                    out.append(row)
+        try:
+            out.extend(_member_rows(name, data))
+        except DecodeError as e:
+            kind = "TaskSpec" if name.endswith("_1.pb") else "WorkflowSpec"
+            raise ReportError(path, f"is not a {kind} protobuf ({_why(e)})", name) from None
+        except ReportError:
+            raise
+        except Exception as e:  # a spec that decodes but is not shaped as pyflyte writes it
+            raise ReportError(path, f"has an unexpected shape ({type(e).__name__}: {_why(e)})", name) from None
+    return out
+
+
+def _member_rows(name: str, data: bytes) -> List[Row]:
+    out: List[Row] = []
+    if name.endswith("_1.pb"):
+        spec = task_pb2.TaskSpec()
+        spec.ParseFromString(data)
+        t = spec.template
+        row = Row(t.id.name, accelerator=_accelerator(t.extended_resources),
+                  shared_memory=_shared_memory(t.extended_resources))
+        if t.HasField("container"):
+            row.requests, row.limits = _entries(t.container.resources)
+        elif t.HasField("k8s_pod"):
+            _pod_row(row, t)
+            row.where = "pod template"
+        out.append(row)
+    elif name.endswith("_2.pb"):
+        wf = workflow_pb2.WorkflowSpec()
+        wf.ParseFromString(data)
+        for node in wf.template.nodes:
+            target = node.task_node if node.HasField("task_node") else None
+            if node.HasField("array_node") and node.array_node.node.HasField("task_node"):
+                target = node.array_node.node.task_node
+            if target is None or not target.HasField("overrides"):
+                continue
+            o = target.overrides
+            requests, limits = _entries(o.resources)
+            row = Row(f"{wf.template.id.name}/{node.id}", requests, limits, _accelerator(o.extended_resources),
+                      _shared_memory(o.extended_resources), where="override")
+            if requests or limits or row.accelerator or row.shared_memory:
+                out.append(row)
     return out
 
 
@@ -163,11 +224,28 @@ def render(table: List[Row]) -> str:
     return "\n".join(line.rstrip() for line in out)
 
 
+def summarize(path: str) -> List[Row]:
+    """The rows of a ``pyflyte package`` output (a ``.tgz`` or a folder); :class:`ReportError` if unreadable."""
+    return rows(read_package(path), path)
+
+
+def report(path: str) -> str:
+    """The text ``python -m flytekitplugins.resources.report PATH`` prints."""
+    return render(summarize(path))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """The command: print the report of one package; on an unreadable package print one line and return 1."""
+    parser = argparse.ArgumentParser(prog="python -m flytekitplugins.resources.report",
+                                     description=(__doc__ or "").splitlines()[0])
     parser.add_argument("package", help="a pyflyte package .tgz, or a folder of .pb files")
     args = parser.parse_args(argv)
-    sys.stdout.write(render(rows(read_package(args.package))) + "\n")
+    try:
+        text = report(args.package)
+    except ReportError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 1
+    sys.stdout.write(text + "\n")
     return 0
 
 
