@@ -344,18 +344,10 @@ def deactivate() -> None:
 
         # modules imported while active picked up the plugin's functions by name
         functions = dict(state.functions)
-        names = {ROUTED[key].path for key in functions}
-        wanted = {id(replacement): key for key, (_, replacement) in functions.items()}
-        for module_name, module in list(sys.modules.items()):
-            if not module_name.startswith("flytekit") or module_name.startswith(__package__):
-                continue
-            namespace = getattr(module, "__dict__", None)
-            if not isinstance(namespace, dict):
-                continue
-            for name in names:
-                obj = namespace.get(name)
-                if obj is not None and id(obj) in wanted and obj is functions[wanted[id(obj)]][1]:
-                    setattr(module, name, functions[wanted[id(obj)]][0])
+        _sweep(
+            {id(replacement): key for key, (_, replacement) in functions.items()},
+            lambda module, name, key: setattr(module, name, functions[key][0]),
+        )
         state.functions.clear()
         state.active = False
 
