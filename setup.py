@@ -4,7 +4,7 @@ PLUGIN_NAME = "resources"
 
 microlib_name = f"flytekitplugins-{PLUGIN_NAME}"
 
-plugin_requires = ["flytekit>=1.16.0,<2", "flyteidl", "kubernetes", "mashumaro"]
+plugin_requires = ["flytekit>=1.16.0,<2", "flyteidl", "kubernetes", "mashumaro", "click", "rich", "pyyaml"]
 
 __version__ = "0.1.0"
 
@@ -15,7 +15,7 @@ setup(
     description="Validated Kubernetes resources, accelerators and shared memory for flytekit tasks",
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
-    packages=[f"flytekitplugins.{PLUGIN_NAME}"],
+    packages=[f"flytekitplugins.{PLUGIN_NAME}", f"flytekitplugins.{PLUGIN_NAME}.preview"],
     py_modules=[f"flytekitplugins.{PLUGIN_NAME}_entrypoint"],
     install_requires=plugin_requires,
     license="apache2",
@@ -28,5 +28,8 @@ setup(
         "Topic :: Scientific/Engineering",
         "Topic :: Software Development :: Libraries :: Python Modules",
     ],
-    entry_points={"flytekit.plugins": [f"{PLUGIN_NAME}=flytekitplugins.{PLUGIN_NAME}_entrypoint"]},
+    entry_points={
+        "flytekit.plugins": [f"{PLUGIN_NAME}=flytekitplugins.{PLUGIN_NAME}_entrypoint"],
+        "console_scripts": [f"flyte-resources=flytekitplugins.{PLUGIN_NAME}.cli:main"],
+    },
 )

@@ -16,12 +16,17 @@ no flytekit internals, no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
+
+from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
+from flyteidl.core import tasks_pb2
+from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from ..findings import Finding
 from ..platform import Platform
+from . import admin, propeller
 
-__all__ = ["PodPreview", "preview_entities"]
+__all__ = ["PodPreview", "count_previews", "preview_entities"]
 
 
 @dataclass
@@ -51,6 +56,125 @@ def preview_entities(
     task: Optional[str] = None,
     project: str = "flytesnacks",
     domain: str = "development",
+    progress: Optional[Callable[[], None]] = None,
 ) -> List[PodPreview]:
-    """One PodPreview per task (and per overridden node, and per plugin replica pod)."""
-    raise NotImplementedError
+    """One PodPreview per task (and per overridden node, and per plugin replica pod).
+
+    ``entities`` are flyteidl protobufs as ``pyflyte package`` writes them (``admin.TaskSpec``,
+    ``admin.WorkflowSpec``, ``admin.LaunchPlan``; bare ``core.TaskTemplate`` and ``core.WorkflowTemplate``
+    too). ``task`` keeps only the task of that name (the full name, or the part after its last ``.``).
+    The pods are built in the namespace Flyte's default template gives, ``{project}-{domain}``.
+    ``progress`` is called once per task and per overridden node (:func:`count_previews` of them).
+    """
+    platform = platform if platform is not None else Platform()
+    namespace = f"{project}-{domain}"
+    templates: Dict[str, tasks_pb2.TaskTemplate] = {}
+    workflows: List[core_workflow_pb2.WorkflowTemplate] = []
+    for entity in entities:
+        if isinstance(entity, task_pb2.TaskSpec):
+            templates[entity.template.id.name] = entity.template
+        elif isinstance(entity, tasks_pb2.TaskTemplate):
+            templates[entity.id.name] = entity
+        elif isinstance(entity, workflow_pb2.WorkflowSpec):
+            workflows.append(entity.template)
+            workflows.extend(entity.sub_workflows)
+        elif isinstance(entity, core_workflow_pb2.WorkflowTemplate):
+            workflows.append(entity)
+        elif isinstance(entity, launch_plan_pb2.LaunchPlan):
+            continue  # a launch plan names a workflow; it builds no pod of its own
+        else:
+            raise TypeError(f"preview_entities: not a flyteidl task or workflow: {type(entity).__name__}")
+
+    out: List[PodPreview] = []
+    compiled: Dict[str, Tuple[tasks_pb2.TaskTemplate, List[Finding]]] = {}
+    for name, template in templates.items():
+        registration = admin.check_registration(template, platform, task=name)
+        defaulted, defaults = admin.compile_task_defaults(template, platform, task=name)
+        compiled[name] = (defaulted, registration + defaults)
+        if _wanted(name, task):
+            interruptible = template.metadata.interruptible
+            found = registration + defaults
+            out.extend(_previews(name, None, defaulted, found, platform, None, interruptible, namespace))
+        if progress is not None:
+            progress()
+
+    for wf in workflows:
+        for node, target, interruptible in _overridden_nodes(wf.nodes):
+            if progress is not None:
+                progress()
+            name = target.reference_id.name
+            if name not in compiled or not _wanted(name, task):
+                continue
+            defaulted, findings = compiled[name]
+            if interruptible is None:
+                interruptible = defaulted.metadata.interruptible
+            node_id = f"{wf.id.name}/{node.id}" if wf.id.name else node.id
+            out.extend(
+                _previews(name, node_id, defaulted, findings, platform, target.overrides, interruptible, namespace)
+            )
+    return out
+
+
+def count_previews(entities: Iterable[Any]) -> int:
+    """How many times :func:`preview_entities` calls ``progress``: tasks plus overridden nodes."""
+    total = 0
+    for entity in entities:
+        if isinstance(entity, (task_pb2.TaskSpec, tasks_pb2.TaskTemplate)):
+            total += 1
+        elif isinstance(entity, workflow_pb2.WorkflowSpec):
+            for wf in [entity.template, *entity.sub_workflows]:
+                total += sum(1 for _ in _overridden_nodes(wf.nodes))
+        elif isinstance(entity, core_workflow_pb2.WorkflowTemplate):
+            total += sum(1 for _ in _overridden_nodes(entity.nodes))
+    return total
+
+
+def _wanted(name: str, wanted: Optional[str]) -> bool:
+    return wanted is None or name == wanted or name.rsplit(".", 1)[-1] == wanted
+
+
+def _previews(
+    name: str,
+    node: Optional[str],
+    template: tasks_pb2.TaskTemplate,
+    findings: List[Finding],
+    platform: Platform,
+    overrides: Optional[core_workflow_pb2.TaskNodeOverrides],
+    interruptible: bool,
+    namespace: str,
+) -> List[PodPreview]:
+    built = propeller.build_pods(
+        template, platform, overrides=overrides, interruptible=interruptible, task=name, node=node, namespace=namespace
+    )
+    return [PodPreview(name, node, b.pod, list(findings) + list(b.findings), b.role) for b in built]
+
+
+def _overridden_nodes(
+    nodes: Iterable[core_workflow_pb2.Node],
+) -> Iterator[Tuple[core_workflow_pb2.Node, core_workflow_pb2.TaskNode, Optional[bool]]]:
+    """Every task node (in branches and array nodes too) whose pod differs from its task's own:
+    it has overrides, or an ``interruptible`` of its own."""
+    for node in nodes:
+        interruptible = node.metadata.interruptible if node.metadata.HasField("interruptible") else None
+        if node.HasField("task_node"):
+            target = node.task_node
+            if target.HasField("overrides") and _has_overrides(target.overrides) or interruptible is not None:
+                yield node, target, interruptible
+        elif node.HasField("array_node"):
+            yield from _overridden_nodes([node.array_node.node])
+        elif node.HasField("branch_node"):
+            branch = node.branch_node.if_else
+            inner = [branch.case.then_node] + [c.then_node for c in branch.other]
+            if branch.HasField("else_node"):
+                inner.append(branch.else_node)
+            yield from _overridden_nodes(inner)
+
+
+def _has_overrides(o: core_workflow_pb2.TaskNodeOverrides) -> bool:
+    return bool(
+        o.resources.requests
+        or o.resources.limits
+        or o.HasField("extended_resources")
+        or o.container_image
+        or o.HasField("pod_template")
+    )

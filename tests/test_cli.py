@@ -1,0 +1,139 @@
+"""flyte-resources: exit statuses, output shapes, and one clear line for every unreadable input."""
+
+import io
+import json
+import tarfile
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from flytekitplugins.resources.cli import main
+from flytekitplugins.resources.findings import Finding
+from flytekitplugins.resources.preview import propeller
+
+from .test_preview_orchestration import _task, _task_node, _workflow
+
+
+@pytest.fixture
+def package(tmp_path):
+    """A folder as pyflyte package writes it: one task within the default platform limits, one above them."""
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    (folder / "0_wf.small_1.pb").write_bytes(_task("wf.small", cpu="1").SerializeToString())
+    (folder / "1_wf.big_1.pb").write_bytes(_task("wf.big", cpu="8").SerializeToString())
+    (folder / "2_wf.main_2.pb").write_bytes(
+        _workflow("wf.main", _task_node("n0", "wf.small", cpu="500m")).SerializeToString())
+    return folder
+
+
+@pytest.fixture
+def builder(monkeypatch):
+    def fake(template, platform, *, overrides=None, interruptible=False, task=None, node=None, namespace=None):
+        requests = {str(e.name): e.value for e in template.container.resources.requests}
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": namespace},
+               "spec": {"containers": [{"name": "primary", "resources": {"requests": requests}}]}}
+        return [propeller.BuiltPod(pod, [Finding("info", "test.built", f"built {task}")])]
+
+    monkeypatch.setattr(propeller, "build_pods", fake)
+
+
+def _run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_json_output_is_a_list_of_task_node_pod_findings(package, builder):
+    result = _run("preview", str(package), "--output", "json")
+    out = json.loads(result.stdout)
+    assert [(p["task"], p["node"]) for p in out] == [("wf.small", None), ("wf.big", None), ("wf.small", "wf.main/n0")]
+    assert out[0]["pod"]["kind"] == "Pod"
+    assert {"level", "code", "message"} <= set(out[1]["findings"][0])
+    assert result.exit_code == 1  # wf.big asks for 8 cpu; flyteadmin's default platform limit is 2
+
+
+def test_exit_status_is_zero_without_errors(package, builder, tmp_path):
+    platform = tmp_path / "platform.yaml"
+    platform.write_text("task_resources:\n  limits:\n    cpu: 16\n    memory: 64Gi\n")
+    result = _run("preview", str(package), "--platform", str(platform), "--output", "json")
+    assert result.exit_code == 0, result.output
+    assert not any(f["level"] == "error" for p in json.loads(result.stdout) for f in p["findings"])
+
+
+def test_yaml_output_is_one_pod_manifest_per_document(package, builder):
+    docs = list(yaml.safe_load_all(_run("preview", str(package), "-o", "yaml").stdout))
+    assert [d["kind"] for d in docs] == ["Pod"] * 3
+
+
+def test_table_names_tasks_nodes_and_findings(package, builder):
+    result = _run("preview", str(package), "--task", "small")
+    assert "wf.small" in result.stdout and "wf.main/n0" in result.stdout and "wf.big" not in result.stdout
+    assert "test.built" in result.stdout
+    assert result.exit_code == 0
+
+
+def test_check_lists_errors_and_warnings_not_notes(package, builder):
+    result = _run("check", str(package), "--output", "json")
+    codes = {f["code"] for f in json.loads(result.stdout)}
+    assert "admin.request-above-platform-limit" in codes and "test.built" not in codes
+    assert result.exit_code == 1
+
+
+def _corrupt(tmp_path):
+    bad = tmp_path / "bad.tgz"
+    bad.write_bytes(b"not a tarball")
+    return bad
+
+
+def _bad_member(tmp_path):
+    path = tmp_path / "member.tgz"
+    with tarfile.open(path, "w:gz") as tar:
+        data = b"\xff\xff\xff"
+        info = tarfile.TarInfo("0_wf.x_1.pb")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize("command", ["preview", "check"])
+@pytest.mark.parametrize(
+    "make, words",
+    [
+        (lambda tmp: tmp / "missing.tgz", ["missing.tgz", "no such file"]),
+        (_corrupt, ["bad.tgz", "not a pyflyte package"]),
+        (_bad_member, ["member.tgz", "0_wf.x_1.pb"]),
+        (lambda tmp: "no_such_module_anywhere", ["no_such_module_anywhere", "no such module"]),
+    ],
+)
+def test_an_unreadable_target_is_one_line_and_exit_2(tmp_path, command, make, words, builder):
+    result = _run(command, str(make(tmp_path)))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in result.output
+    assert all(w in lines[0] for w in words)
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("plugins:\n  k8s:\n    default-cpu: 1\n", ["platform.yaml", "default-cpu"]),
+        ("task_resources:\n  limits:\n    cpu: 2GB\n", ["platform.yaml", "task_resources.limits.cpu"]),
+        ("plugins: [\n", ["platform.yaml"]),
+    ],
+)
+def test_a_bad_platform_file_is_one_line_and_exit_2(package, tmp_path, content, words, builder):
+    platform = tmp_path / "platform.yaml"
+    platform.write_text(content)
+    result = _run("preview", str(package), "--platform", str(platform))
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and all(w in lines[0] for w in words), lines
+
+
+def test_an_unknown_task_is_exit_2(package, builder):
+    result = _run("preview", str(package), "--task", "nope")
+    assert result.exit_code == 2 and "nope" in result.stderr
+
+
+def test_report_is_the_report_module(package):
+    result = _run("report", str(package))
+    assert result.exit_code == 0 and "wf.big" in result.stdout

@@ -1,0 +1,125 @@
+"""preview_entities walks serialized entities: every task once, every node whose pod differs from its task's."""
+
+import pytest
+from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
+from flyteidl.core import identifier_pb2, tasks_pb2
+from flyteidl.core import workflow_pb2 as core_wf
+
+from flytekitplugins.resources.findings import ERROR, Finding
+from flytekitplugins.resources.platform import Platform
+from flytekitplugins.resources.preview import count_previews, preview_entities, propeller
+
+
+def _task(name, cpu="1", interruptible=False):
+    t = tasks_pb2.TaskTemplate(id=identifier_pb2.Identifier(resource_type=1, name=name), type="python-task")
+    t.metadata.interruptible = interruptible
+    t.metadata.runtime.version = "1.16.0"
+    t.container.image = "img"
+    t.interface.SetInParent()
+    t.container.resources.requests.add(name=tasks_pb2.Resources.CPU, value=cpu)
+    t.container.resources.limits.add(name=tasks_pb2.Resources.CPU, value=cpu)
+    return task_pb2.TaskSpec(template=t)
+
+
+def _task_node(node_id, task, cpu=None, interruptible=None):
+    n = core_wf.Node(id=node_id)
+    n.task_node.reference_id.name = task
+    if cpu is not None:
+        n.task_node.overrides.resources.requests.add(name=tasks_pb2.Resources.CPU, value=cpu)
+    if interruptible is not None:
+        n.metadata.interruptible = interruptible
+    return n
+
+
+def _workflow(name, *nodes):
+    wf = workflow_pb2.WorkflowSpec()
+    wf.template.id.name = name
+    wf.template.nodes.extend(nodes)
+    return wf
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Record what the orchestration hands flytepropeller's pod builder (the builder is tested on its own)."""
+    seen = []
+
+    def fake(template, platform, *, overrides=None, interruptible=False, task=None, node=None, namespace=None):
+        seen.append(dict(template=template, overrides=overrides, interruptible=interruptible, task=task, node=node,
+                         namespace=namespace))
+        return [propeller.BuiltPod({"kind": "Pod", "metadata": {"name": node or task}},
+                                   [Finding("info", "test.built", f"built {task}/{node}")])]
+
+    monkeypatch.setattr(propeller, "build_pods", fake)
+    return seen
+
+
+def test_each_task_is_previewed_once_after_flyteadmins_defaults(calls):
+    out = preview_entities([_task("wf.a"), _task("wf.b", cpu="3")], Platform())
+    assert [(p.task, p.node) for p in out] == [("wf.a", None), ("wf.b", None)]
+    # flyteadmin's default platform limit is 2 cpu: the template handed on is the defaulted copy
+    assert [e.value for e in calls[1]["template"].container.resources.requests if e.name == tasks_pb2.Resources.CPU] \
+        == ["2"]
+    # flyteadmin's refusal and change come first, then the builder's findings
+    assert [f.code for f in out[1].findings][-1] == "test.built"
+    assert any(f.level == ERROR and f.code == "admin.request-above-platform-limit" for f in out[1].findings)
+    assert calls[0]["namespace"] == "flytesnacks-development"
+
+
+@pytest.mark.parametrize(
+    "node, expected",
+    [
+        (_task_node("n0", "wf.a", cpu="500m"), [("wf.a", "wf.main/n0")]),
+        (_task_node("n0", "wf.a"), []),  # no overrides: the task's own pod
+        (_task_node("n0", "wf.a", interruptible=True), [("wf.a", "wf.main/n0")]),
+        (_task_node("n0", "wf.missing", cpu="1"), []),  # a task not in the entities
+    ],
+)
+def test_nodes_with_overrides_get_their_own_pod(calls, node, expected):
+    out = preview_entities([_task("wf.a"), _workflow("wf.main", node)])
+    assert [(p.task, p.node) for p in out if p.node] == expected
+
+
+def test_array_and_branch_nodes_are_walked(calls):
+    array = core_wf.Node(id="map")
+    array.array_node.node.CopyFrom(_task_node("map-sub", "wf.a", cpu="250m"))
+    branch = core_wf.Node(id="br")
+    branch.branch_node.if_else.case.then_node.CopyFrom(_task_node("then", "wf.a", cpu="2"))
+    branch.branch_node.if_else.else_node.CopyFrom(_task_node("else", "wf.a", interruptible=False))
+    out = preview_entities([_task("wf.a"), _workflow("wf.main", array, branch)])
+    assert [p.node for p in out] == [None, "wf.main/map-sub", "wf.main/then", "wf.main/else"]
+    overrides = calls[1]["overrides"]
+    assert [e.value for e in overrides.resources.requests] == ["250m"]
+    assert calls[3]["interruptible"] is False and calls[2]["interruptible"] is False
+
+
+def test_node_interruptible_overrides_the_tasks(calls):
+    preview_entities([_task("wf.a", interruptible=True), _workflow("wf.main", _task_node("n", "wf.a", cpu="1"),
+                                                                   _task_node("m", "wf.a", interruptible=False))])
+    assert [c["interruptible"] for c in calls] == [True, True, False]
+
+
+@pytest.mark.parametrize("wanted, expected", [("wf.a", ["wf.a"]), ("a", ["wf.a"]), ("b", ["x.b"]), ("c", [])])
+def test_task_filter_takes_the_full_name_or_its_last_part(calls, wanted, expected):
+    out = preview_entities([_task("wf.a"), _task("x.b")], task=wanted)
+    assert [p.task for p in out] == expected
+
+
+def test_launch_plans_build_no_pod_and_others_are_refused(calls):
+    assert preview_entities([launch_plan_pb2.LaunchPlan()]) == []
+    with pytest.raises(TypeError, match="not a flyteidl task or workflow"):
+        preview_entities(["wf.a"])
+
+
+def test_progress_is_called_once_per_counted_preview(calls):
+    entities = [_task("wf.a"), _task("wf.b"), _workflow("wf.main", _task_node("n", "wf.a", cpu="1"),
+                                                          _task_node("m", "wf.b"))]
+    ticks = []
+    preview_entities(entities, progress=lambda: ticks.append(1))
+    assert len(ticks) == count_previews(entities) == 3
+
+
+def test_to_dict_has_the_documented_shape(calls):
+    (p,) = preview_entities([_task("wf.a")])
+    d = p.to_dict()
+    assert set(d) == {"task", "node", "pod", "findings"}
+    assert all(set(f) >= {"level", "code", "message"} for f in d["findings"])
