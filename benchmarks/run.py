@@ -121,6 +121,35 @@ def bench_serialize():
     return [plain, pods]
 
 
+def bench_preview():
+    """Preview 1,000 tasks (flyteadmin's checks and defaults, flytepropeller's pod) vs serializing them."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from flytekit.configuration import Image, ImageConfig, SerializationSettings
+    from flytekit.tools.translator import get_serializable
+    from sample_tasks import TASKS
+
+    import flytekitplugins.resources as plugin
+    from flytekitplugins.resources.platform import Platform
+    from flytekitplugins.resources.preview import preview_entities
+
+    plugin.activate()
+    settings = SerializationSettings(
+        image_config=ImageConfig(default_image=Image(name="default", fqn="img", tag="v1")),
+        project="p", domain="d", version="v1",
+    )
+
+    def serialize():
+        return [get_serializable(OrderedDict(), settings, t).to_flyte_idl() for t in TASKS]
+
+    specs = serialize()
+    platform = Platform()
+    preview_entities(specs, platform)  # warm
+    ser = min(timeit.repeat(serialize, number=1, repeat=ROUNDS))
+    pre = min(timeit.repeat(lambda: preview_entities(specs, platform), number=1, repeat=ROUNDS))
+    label = f"preview 1,000 tasks: {pre * 1000:.1f} ms, serializing them {ser * 1000:.1f} ms"
+    return label, pre / ser, 2.0
+
+
 def bench_parse():
     from kubernetes.utils import parse_quantity
 
@@ -148,7 +177,7 @@ def main():
 
     compileall.compile_dir(str(pathlib.Path(plugin.__file__).parent), quiet=1)
     compileall.compile_file(str(pathlib.Path(plugin.__file__).parent.parent / "resources_entrypoint.py"), quiet=1)
-    results = [bench_import(), *bench_serialize(), *bench_parse()]
+    results = [bench_import(), *bench_serialize(), bench_preview(), *bench_parse()]
     width = max(len(r[0]) for r in results)
     print("ratio = plugin / baseline, measured in this run (lower is better)")
     for label, ratio, goal in results:

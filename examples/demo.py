@@ -1,6 +1,8 @@
 """`make demo`: package the bundled example workflows with pyflyte, then print per task the requests,
 limits, accelerator and shared memory that will be registered. Stock flytekit is tried on the same
-examples for comparison."""
+examples for comparison. Last, `flyte-resources preview` shows the pods Flyte 1.16 would build from the
+package under the example platform configuration (examples/platform/flyte.yaml): defaults, clamps,
+GPU tolerations and affinity, and the task flyteadmin refuses."""
 
 import os
 import pathlib
@@ -35,7 +37,16 @@ def main() -> int:
     last = [line.strip() for line in (stock.stdout + stock.stderr).splitlines() if line.strip()]
     verdict = "succeeds" if stock.returncode == 0 else f"fails: {last[-1] if last else stock.returncode}"
     print(f"\nThe same examples with the plugin off (FLYTEKITPLUGINS_RESOURCES_DISABLE=1): pyflyte package {verdict}")
-    return 0
+
+    platform = HERE / "platform" / "flyte.yaml"
+    cmd = ["flyte-resources", "preview", str(target.relative_to(HERE.parent)), "--platform",
+           str(platform.relative_to(HERE.parent))]
+    print(f"\n$ {' '.join(cmd)}")
+    preview = subprocess.run([sys.executable, "-m", "flytekitplugins.resources"] + cmd[1:], cwd=HERE.parent,
+                             capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    sys.stdout.write(preview.stdout + preview.stderr)
+    print(f"(exit status {preview.returncode}: 1 means a finding is an error, here the task flyteadmin refuses)")
+    return 0 if preview.returncode in (0, 1) else preview.returncode
 
 
 if __name__ == "__main__":
