@@ -93,17 +93,22 @@ def _serialize_modules(pkgs: List[str]) -> List[Any]:
             serialize_load_only(pkgs, settings, root)
     except ModuleNotFoundError as e:
         raise InputError(f"{e.name}: no such module or package under {root}") from None
-    entities = serialize_get_control_plane_entities(settings, root)
+    with _quiet_stdout(to_stderr=True):
+        entities = serialize_get_control_plane_entities(settings, root)
     return [e.to_flyte_idl() for e in entities]
 
 
 class _quiet_stdout:
-    """flytekit's loader prints a banner to stdout; keep stdout for the output (json/yaml)."""
+    """Keep stdout for the output (json/yaml): flytekit's loader prints a banner there (dropped), and its
+    logger prints warnings there (sent to stderr)."""
+
+    def __init__(self, to_stderr: bool = False) -> None:
+        self.to_stderr = to_stderr
 
     def __enter__(self) -> None:
         import io
 
-        self._stdout, sys.stdout = sys.stdout, io.StringIO()
+        self._stdout, sys.stdout = sys.stdout, sys.stderr if self.to_stderr else io.StringIO()
 
     def __exit__(self, *exc: Any) -> None:
         sys.stdout = self._stdout
