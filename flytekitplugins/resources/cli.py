@@ -152,7 +152,8 @@ def _shm(pod: Dict[str, Any]) -> str:
     for volume in pod.get("spec", {}).get("volumes") or []:
         empty = volume.get("emptyDir") or {}
         if empty.get("medium") == "Memory":
-            return str(empty.get("sizeLimit", "yes"))
+            size = str(empty.get("sizeLimit", "0"))
+            return "no limit" if size == "0" else size
     return "-"
 
 
