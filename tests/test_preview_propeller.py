@@ -118,6 +118,7 @@ def test_node_overrides_merge_per_key():
     res = _resources(pod)
     assert res["requests"] == {"cpu": "1", "memory": "2Gi"} and res["limits"] == {"cpu": "2", "memory": "4Gi"}
     assert any(f.code == "propeller.node-override" and f.node == "wf/n0" for f in findings)
+    assert not any(f.code.endswith("-clamped") for f in findings)  # an override is not a clamp
 
 
 def test_gpu_under_another_resource_name_is_left_as_nvidia_and_gets_no_node_selector():
@@ -286,3 +287,14 @@ def test_labels_annotations_and_container_image_override():
     assert pod["metadata"] == {"namespace": "p-d", "labels": {"team": "ml"},
                                "annotations": {"cluster-autoscaler.kubernetes.io/safe-to-evict": "false"}}
     assert pod["spec"]["containers"][0]["image"] == "img:v2"
+
+
+def test_a_node_request_above_the_limit_in_effect_is_clamped_with_a_warning():
+    # the with_overrides(requests=...) case users report: the node's request under the task's old limit
+    overrides = core_wf.TaskNodeOverrides()
+    overrides.resources.requests.add(name=R.MEMORY, value="150Gi")
+    t = _template([(R.MEMORY, "96Gi")], [(R.MEMORY, "96Gi")])
+    pod, findings = _pod(t, _platform(limits={"memory": "96Gi"}), overrides=overrides, node="wf/n0")
+    assert _resources(pod)["requests"]["memory"] == "96Gi"
+    (clamp,) = [f for f in findings if f.code.endswith("-clamped")]
+    assert (clamp.level, clamp.field, clamp.before, clamp.after) == ("warning", "requests.memory", "150Gi", "96Gi")

@@ -167,7 +167,6 @@ class _Builder:
         res = container.setdefault("resources", {})
         requests: ResourceList = {k: _as_q(v) for k, v in (res.get("requests") or {}).items()}
         limits: ResourceList = {k: _as_q(v) for k, v in (res.get("limits") or {}).items()}
-        before = ({k: str(v) for k, v in requests.items()}, {k: str(v) for k, v in limits.items()})
         gpu = self.k8s.gpu_resource_name
         for lst in (requests, limits):  # SanitizeGPUResourceRequirements: a literal "gpu" key is renamed
             if "gpu" in lst:
@@ -189,6 +188,8 @@ class _Builder:
                     self._find(INFO, "propeller.base-template-resource",
                                f"{kind}.{k}='{v}' comes from the base pod template", field=f"{kind}.{k}",
                                after=str(v), source=self.p.source_of(f"pod_templates.{name}"))
+        # what the user's values (task, node, base template) add up to, before the platform's rules
+        before = ({k: str(v) for k, v in requests.items()}, {k: str(v) for k, v in limits.items()})
         self._apply_resource_overrides(requests, limits, assign_if_unset=mode == "merge")
         res["requests"] = {k: str(v) for k, v in requests.items()}
         res["limits"] = {k: str(v) for k, v in limits.items()}
