@@ -228,6 +228,16 @@ def test_import_flytekit_activates_without_importing_kubernetes():
     assert result == [True, False]
 
 
+def test_import_flytekit_loads_neither_the_preview_nor_the_cli():
+    result = _run(
+        "import sys, json, flytekit; import flytekitplugins.resources; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[-1] in "
+        "('cli', 'preview', 'platform', 'admin', 'propeller', 'yaml', 'rich.table') "
+        "and m.startswith('flytekitplugins'))))"
+    )
+    assert result == []
+
+
 @pytest.mark.parametrize("value", ["1", "true"])
 def test_environment_variable_keeps_the_plugin_off(value):
     result = _run(
