@@ -76,7 +76,7 @@ def test_a_profile_the_model_does_not_have_lists_the_valid_ones(model, profile):
         model.partitioned(profile)
     for valid in model.model.partitions:
         assert valid in str(info.value)
-    with pytest.raises(ResourceValidationError):
+    with pytest.raises(AttributeError):  # an attribute, so hasattr() and getattr(..., default) work
         getattr(model, "partition_" + profile.replace(".", "_"))
 
 
@@ -342,3 +342,43 @@ def test_catalog_accelerators_equal_flytekits_constants():
     assert acc.A100.partition_1g_5gb == fk.A100.partition_1g_5gb
     assert acc.A100 != fk.T4 and acc.A100 != acc.A100.partition_1g_5gb
     assert len({acc.H100, acc.H100, acc.H100.partition_3g_40gb}) == 2
+
+
+# issue 6 item 12: equal objects hash alike (sets and dicts), both ways, partitions too
+@pytest.mark.parametrize(
+    "ours, stock_name, partition",
+    [("A100", "A100", None), ("A100_80GB", "A100_80GB", None), ("A100", "A100", "partition_1g_5gb"),
+     ("T4", "T4", None), ("V100", "V100", None), ("TPU_V5E", "V5E", "slice_2x2")],
+)
+def test_equal_to_flytekits_constant_implies_the_same_hash(ours, stock_name, partition):
+    from flytekit.extras import accelerators as stock
+
+    import flytekitplugins.resources.accelerators as plugin
+
+    a, b = getattr(plugin, ours), getattr(stock, stock_name)
+    if partition:
+        a, b = getattr(a, partition), getattr(b, partition)
+    assert a == b and b == a
+    assert hash(a) == hash(b)
+    assert len({a, b}) == 1 and {a: 1}[b] == 1
+
+
+def test_a_flytekit_accelerator_that_is_not_its_constant_is_not_equal():
+    from flytekit.extras.accelerators import GPUAccelerator
+
+    import flytekitplugins.resources.accelerators as plugin
+
+    other = GPUAccelerator("nvidia-tesla-t4")  # flytekit compares its own objects by identity
+    assert plugin.T4 != other and hash(plugin.T4) == hash(plugin.T4)
+
+
+# issue 6 item 13: attribute access raises AttributeError, so hasattr/getattr(..., default) work
+@pytest.mark.parametrize("name, attr", [("H100", "partition_3g_20gb"), ("T4", "partition_1g_5gb"),
+                                        ("TPU_V5E", "slice_9x9"), ("A100", "nothing")])
+def test_a_missing_partition_attribute_is_an_attribute_error(name, attr):
+    import flytekitplugins.resources.accelerators as plugin
+
+    acc = getattr(plugin, name)
+    assert not hasattr(acc, attr) and getattr(acc, attr, None) is None
+    with pytest.raises(AttributeError, match=attr):
+        getattr(acc, attr)

@@ -211,7 +211,12 @@ class Accelerator(BaseAccelerator):
             for partition in self._model.partitions:
                 if _attribute_for(partition) == name:
                     return self.partitioned(partition)
-            self.partitioned(name.split("_", 1)[1].replace("_", "."))  # raises, listing what exists
+            kind = self._model.partition_kind or "partition"
+            valid = ", ".join(_attribute_for(p) for p in self._model.partitions) or "none"
+            raise AttributeError(
+                f"{self._model.name} has no {kind} attribute {name!r}; valid: {valid} "
+                f"(or .partitioned('<profile>'))"
+            )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __dir__(self):
@@ -226,13 +231,21 @@ class Accelerator(BaseAccelerator):
         return msg
 
     def __eq__(self, other: object) -> bool:
-        """Equal to any accelerator (flytekit's own too) that serializes the same."""
+        """Equal to a catalog accelerator that serializes the same, and to flytekit's own constant for the same
+        device and partition (``A100 == flytekit.extras.accelerators.A100``). flytekit's accelerators compare by
+        identity, so any other flytekit object is unequal: equal objects must hash alike."""
+        if isinstance(other, Accelerator):
+            return self._idl_key() == other._idl_key()
         if not isinstance(other, BaseAccelerator):
             return NotImplemented
-        return self.to_flyte_idl() == other.to_flyte_idl()
+        return other is _stock_twin(self._idl_key())
 
     def __hash__(self) -> int:
-        return hash(self.to_flyte_idl().SerializeToString(deterministic=True))
+        twin = _stock_twin(self._idl_key())
+        return hash(twin) if twin is not None else hash(self._idl_key())
+
+    def _idl_key(self) -> bytes:
+        return self.to_flyte_idl().SerializeToString(deterministic=True)
 
     def __repr__(self) -> str:
         name = self._model.name
@@ -241,6 +254,29 @@ class Accelerator(BaseAccelerator):
         if self._partition is None:
             return f"Accelerator({name!r}, unpartitioned)"
         return f"Accelerator({name!r})"
+
+
+_STOCK_BY_IDL: Optional[dict] = None
+
+
+def _stock_twin(key: bytes) -> Optional[BaseAccelerator]:
+    """flytekit's own constant (or partition attribute of one) that serializes as ``key``, if any."""
+    global _STOCK_BY_IDL
+    if _STOCK_BY_IDL is None:
+        from flytekit.extras import accelerators as stock
+
+        table: dict = {}
+        for value in vars(stock).values():
+            if isinstance(value, BaseAccelerator) and not isinstance(value, Accelerator):
+                candidates = [value] + [v for k, v in vars(type(value)).items()
+                                        if not k.startswith("_") and isinstance(v, BaseAccelerator)]
+                for c in candidates:
+                    try:
+                        table.setdefault(c.to_flyte_idl().SerializeToString(deterministic=True), c)
+                    except Exception:  # an odd object flytekit might add: not a twin
+                        continue
+        _STOCK_BY_IDL = table
+    return _STOCK_BY_IDL.get(key)
 
 
 def _constant(name: str) -> Accelerator:
