@@ -197,3 +197,15 @@ def test_order_agrees_with_exact_decimal_values(a, b):
     qa, qb = Quantity.parse(a), Quantity.parse(b)
     assert (qa < qb) == (qa.as_decimal() < qb.as_decimal())
     assert (qa == qb) == (qa.as_decimal() == qb.as_decimal())
+
+
+# issue 6 item 4: the constructor refuses what it cannot represent exactly, with the plugin's error
+@pytest.mark.parametrize(
+    "args, field",
+    [((1, 0, "Bogus"), "format"), ((0.5, 0, "DecimalSI"), "coefficient"), ((1, 0.5, "DecimalSI"), "exponent"),
+     ((True, 0, "DecimalSI"), "coefficient"), (("1", 0, "DecimalSI"), "coefficient")],
+)
+def test_the_constructor_refuses_inexact_or_unknown_arguments(args, field):
+    with pytest.raises(ResourceValidationError) as info:
+        Quantity(*args)
+    assert info.value.field == field

@@ -198,7 +198,15 @@ class Quantity:
     def __init__(self, coefficient: int, exponent: int, format: str, *, _int64: bool = True, _s: Optional[str] = None):
         """The value ``coefficient * 10**exponent`` printed in ``format``; prefer :meth:`parse`."""
         if format not in (DECIMAL_EXPONENT, BINARY_SI, DECIMAL_SI):
-            raise ValueError(f"unknown quantity format {format!r}")
+            raise ResourceValidationError(
+                "is not a quantity format", field="format", value=format,
+                hint=f"use {DECIMAL_SI!r}, {BINARY_SI!r} or {DECIMAL_EXPONENT!r}",
+            )
+        for name, v in (("coefficient", coefficient), ("exponent", exponent)):
+            if isinstance(v, bool) or not isinstance(v, int):  # never truncate 0.5 to 0
+                raise ResourceValidationError(
+                    "must be an int", field=name, value=v, hint="use Quantity.parse('0.5') for a decimal value"
+                )
         self._coef = int(coefficient)
         self._exp = int(exponent)
         self._int64 = _int64  # which of Go's two representations holds it (matters only for int32 wrap)
