@@ -1,6 +1,7 @@
 """Resources and ResourceSpec: validation at construction, messages, round-trips, flytekit compatibility."""
 
 import warnings
+from decimal import Decimal
 
 import flytekit
 import pytest
@@ -209,3 +210,43 @@ def test_resources_split_by_flytekit_warn_only_once(recwarn):
 
     tiny = [w for w in recwarn if issubclass(w.category, ResourceValueWarning)]
     assert len(tiny) == 1 and tiny[0].filename == __file__
+
+
+class _OddFloat(float):
+    def __repr__(self):
+        return "OddFloat(!)"
+
+    __str__ = __repr__
+
+
+class _OddInt(int):
+    def __repr__(self):
+        return "OddInt(!)"
+
+    __str__ = __repr__
+
+
+# issue 6 items 2 and 3: numbers by value, any size, never Python's own ValueError
+@pytest.mark.parametrize(
+    "kwargs, field, expected",
+    [
+        (dict(cpu=_OddFloat(0.5)), "cpu", Decimal("0.5")),
+        (dict(cpu=_OddInt(2)), "cpu", Decimal(2)),
+        (dict(mem="0" * 5000 + "1"), "mem", Decimal(1)),
+        (dict(cpu=10**5000), "cpu", Decimal(10) ** 5000),
+        (dict(mem="9" * 5000), "mem", Decimal("9" * 5000)),
+    ],
+)
+def test_numbers_are_taken_by_value_and_at_any_size(kwargs, field, expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = Resources(**kwargs)
+    assert Quantity.from_value(getattr(r, field)).as_decimal() == expected
+
+
+@pytest.mark.parametrize("text", ["9" * 5000, "1." + "1" * 6000 + "Gi", "1e" + "1" * 5000, "-" + "7" * 4500 + "m"])
+def test_quantities_of_any_length_parse_or_refuse_with_the_plugins_error(text):
+    try:
+        Quantity.parse(text)
+    except ResourceValidationError:
+        pass

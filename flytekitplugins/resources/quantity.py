@@ -124,6 +124,19 @@ def _rebuild_error(problem: str, kwargs: dict) -> ResourceValidationError:
     return ResourceValidationError(problem, **kwargs)
 
 
+def _int_of(digits: str) -> int:
+    """``int(digits)`` for any number of digits (Python refuses strings of more than 4,300 by default)."""
+    return int(digits) if len(digits) <= 4000 else int(Decimal(digits))
+
+
+def _str_of(n: int) -> str:
+    """``str(n)`` for any size of int (apimachinery's numbers are arbitrary precision)."""
+    try:
+        return str(n)
+    except ValueError:  # over sys.get_int_max_str_digits(): Decimal has no such limit
+        return format(Decimal(n), "f")
+
+
 def _i32(x: int) -> int:
     """Wrap to a Go int32, as Go's int32 arithmetic and conversions do."""
     return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
@@ -151,7 +164,7 @@ def _ceil_to_nano(magnitude: int, exponent: int) -> Tuple[int, int]:
     if exponent >= _NANO:
         return magnitude, exponent
     shift = _NANO - exponent
-    if shift > len(str(magnitude)):  # the value is below 1n: it rounds up to exactly 1n
+    if shift > len(_str_of(magnitude)):  # the value is below 1n: it rounds up to exactly 1n
         return 1, _NANO
     q, r = divmod(magnitude, 10**shift)
     return (q + 1 if r else q), _NANO
@@ -164,7 +177,7 @@ def _canonical_dec(unscaled: int, exponent: int) -> Tuple[str, int]:
     while _go_mod(exponent, 3) != 0:
         amount *= 10
         exponent = _i32(exponent - 1)
-    return str(amount), exponent
+    return _str_of(amount), exponent
 
 
 def _canonical_int64(value: int, scale: int) -> Tuple[str, int]:
@@ -178,7 +191,7 @@ def _canonical_int64(value: int, scale: int) -> Tuple[str, int]:
         amount, exponent = amount * 100, _i32(exponent - 2)
     if not _INT64_MIN <= amount <= _INT64_MAX:
         return _canonical_dec(value, scale)
-    return str(amount), exponent
+    return _str_of(amount), exponent
 
 
 @functools.total_ordering
@@ -306,12 +319,12 @@ class Quantity:
             raise ResourceValidationError(
                 "a bool is not a quantity", value=value, hint="use a number such as 1 or '500m'"
             )
-        if isinstance(value, int):
-            return cls._parse(str(value))
+        if isinstance(value, int):  # by value: an int subclass's own __str__/__repr__ is not asked
+            return cls._parse(_str_of(int(value)))
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 raise ResourceValidationError("is not a finite number", value=value, hint="use a number such as 0.5")
-            return cls._parse(repr(value))
+            return cls._parse(float.__repr__(float(value)))  # by value, as for int subclasses
         return cls.parse(value)
 
     # ---------------------------------------------------------------- values
@@ -324,7 +337,7 @@ class Quantity:
         """The exact value as a :class:`decimal.Decimal` (no rounding, whatever the context)."""
         if self._decimal is None:
             sign = 1 if self._coef < 0 else 0
-            digits = tuple(int(d) for d in str(abs(self._coef)))
+            digits = tuple(int(d) for d in _str_of(abs(self._coef)))
             self._decimal = Decimal((sign, digits, self._exp))
         return self._decimal
 
@@ -336,7 +349,7 @@ class Quantity:
         """True when the value is a whole number (``"2"``, ``"2000m"``, ``"1k"``)."""
         if self._coef == 0 or self._exp >= 0:
             return True
-        return self._coef % (10 ** min(-self._exp, len(str(abs(self._coef))) + 1)) == 0
+        return self._coef % (10 ** min(-self._exp, len(_str_of(abs(self._coef))) + 1)) == 0
 
     # Decimal comparison is exact whatever the context, and each Quantity keeps its Decimal.
     def __eq__(self, other: object) -> bool:
@@ -405,7 +418,7 @@ def _compare(c1: int, e1: int, c2: int, e2: int) -> int:
         return (s1 > s2) - (s1 < s2)
     a1, a2 = abs(c1), abs(c2)
     # order of magnitude: digits + exponent
-    m1, m2 = len(str(a1)) + e1, len(str(a2)) + e2
+    m1, m2 = len(_str_of(a1)) + e1, len(_str_of(a2)) + e2
     if m1 != m2:
         return s1 if m1 > m2 else -s1
     if e1 > e2:
@@ -439,6 +452,8 @@ def _interpret(suffix: str) -> Optional[Tuple[int, int, str]]:
         digits = suffix[1:]
         if not _GO_INT.match(digits):
             return None
+        if len(digits.lstrip("+-").lstrip("0")) > 19:  # beyond int64 whatever the digits
+            return None
         parsed = int(digits)
         if not _INT64_MIN <= parsed <= _INT64_MAX:  # strconv.ParseInt(s, 10, 64) range error
             return None
@@ -453,4 +468,4 @@ def _inf_dec(value: str) -> Tuple[int, int]:
     sign = -1 if value[0] == "-" else 1
     body = value.lstrip("+-")
     whole, _, frac = body.partition(".")
-    return sign * int((whole + frac) or "0"), _i32(len(frac))
+    return sign * _int_of((whole + frac) or "0"), _i32(len(frac))

@@ -22,7 +22,7 @@ from flytekit.core import resources as _stock
 from mashumaro.config import BaseConfig
 
 from .accelerators import Accelerator, GPUSpec, parse_gpu_spec
-from .quantity import Quantity, ResourceValidationError
+from .quantity import Quantity, ResourceValidationError, _str_of
 
 __all__ = [
     "FIELDS",
@@ -170,7 +170,7 @@ def _scalar(field: str, value: Any) -> Tuple[Quantity, str]:
         )
     if isinstance(value, str):
         return q, value
-    return q, str(value) if isinstance(value, int) else str(q)
+    return q, _str_of(int(value)) if isinstance(value, int) else str(q)
 
 
 def _small_memory_message(field: str, value: Any, q: Quantity) -> str:
@@ -180,7 +180,8 @@ def _small_memory_message(field: str, value: Any, q: Quantity) -> str:
     else:
         human = f"{size.normalize():f} byte" + ("" if size == 1 else "s")
     text = str(value)
-    plausible_mib = re.fullmatch(r"[0-9]+", text) is not None and int(text) <= 65536
+    digits = text.lstrip("0")
+    plausible_mib = text.isascii() and text.isdigit() and len(digits) <= 5 and int(digits or "0") <= 65536
     suggestion = f"'{text}Mi'" if plausible_mib else "a size such as '512Mi' or '1Gi'"
     return f"{field}={value!r} is {human}; did you mean {suggestion}?"
 
