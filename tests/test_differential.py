@@ -278,3 +278,15 @@ def test_serializing_a_pod_template_task_leaves_its_template_unchanged():
     first = serialize_all(t)
     assert template == before
     assert serialize_all(t) == first
+
+
+# issue 6 item 7: gpu="MODEL:N" serializes its count as stock serializes gpu="N" plus accelerator=MODEL
+@pytest.mark.parametrize("count", ["1", "8", "1000", "16384"])
+def test_gpu_model_count_serializes_the_count_as_stock_does(count):
+    def build_stock():
+        return _make_task(requests=Resources(gpu=count), limits=Resources(gpu=count), accelerator=T4)
+
+    with stock_flytekit():
+        stock = serialize_all(build_stock())
+    ours = serialize_all(_make_task(resources=Resources(gpu=f"T4:{count}")))
+    assert list(stock.values()) == list(ours.values())

@@ -336,8 +336,39 @@ class GPUSpec(NamedTuple):
     accelerator: Optional[Accelerator] = None
 
 
-_SPEC = re.compile(r"^(?P<model>.+?)(?:\s+(?:MIG\s+)?(?P<partition>\d+g\.\d+gb(?:\+me)?|\d+x\d+(?:x\d+)?))?"
-                   r"(?::(?P<count>.*))?$", re.IGNORECASE)
+#: the most devices one gpu= string may ask for: far above any node, low enough that a typo is caught
+MAX_DEVICE_COUNT = 1_000_000
+
+
+def _is_partition(token: str) -> bool:
+    """``3g.40gb``, ``1g.5gb+me`` (MIG) or ``2x4``, ``2x2x1`` (TPU), any case."""
+    t = token.lower()
+    if t.endswith("+me"):
+        t = t[:-3]
+        return t.endswith("gb") and _is_partition(t) and "x" not in t
+    if t.endswith("gb"):
+        parts = t[:-2].split("g.")
+        return len(parts) == 2 and all(p.isdecimal() for p in parts)
+    parts = t.split("x")
+    return len(parts) in (2, 3) and all(p.isdecimal() for p in parts)
+
+
+def _split_spec(text: str) -> Tuple[str, Optional[str], Optional[str]]:
+    """``(model, partition or None, count text or None)`` of ``"MODEL[ [MIG ]PARTITION][:COUNT]"``.
+
+    Linear in the length of ``text``: the count is what follows the first ``:``, the partition the last
+    word before it when it has a partition's shape (an optional ``MIG`` word before it is dropped).
+    """
+    head, colon, count = text.partition(":")
+    words = head.rsplit(None, 1)
+    partition = None
+    if len(words) == 2 and head[:1].strip() and _is_partition(words[1]):
+        partition = words[1]
+        head = words[0]
+        rest = head.rsplit(None, 1)
+        if len(rest) == 2 and rest[1].upper() == "MIG":
+            head = rest[0]
+    return head.strip(), partition, (count if colon else None)
 
 
 def _names() -> str:
@@ -353,8 +384,8 @@ def parse_gpu_spec(value: str, field_name: str = "gpu") -> Optional[GPUSpec]:
         raise ResourceValidationError(
             "has surrounding whitespace", field=field_name, value=value, hint=f"write {text.strip()!r}"
         )
-    m = _SPEC.match(text)
-    model = find_model(m.group("model")) if m else None
+    model_text, partition, count_text = _split_spec(text)
+    model = find_model(model_text) if model_text else None
     if model is None:
         raise ResourceValidationError(
             "is not a GPU count or a known accelerator",
@@ -363,13 +394,11 @@ def parse_gpu_spec(value: str, field_name: str = "gpu") -> Optional[GPUSpec]:
             hint=f"write a count ('1') or MODEL:COUNT such as 'A100:2', with MODEL one of {_names()}",
         )
     accelerator = Accelerator(model)
-    partition = m.group("partition")
     if partition:
         try:
             accelerator = accelerator.partitioned(partition.lower())
         except ResourceValidationError as e:
             raise ResourceValidationError(e.problem, field=field_name, value=value, hint=e.hint) from None
-    count_text = m.group("count")
     if count_text is None:
         if partition and model.resource_name == GOOGLE_TPU:
             count = _tpu_chips(model, partition.lower(), value, field_name)
@@ -383,14 +412,23 @@ def parse_gpu_spec(value: str, field_name: str = "gpu") -> Optional[GPUSpec]:
                 hint=f"add a count: '{text}:1'",
             )
     else:
-        if not re.fullmatch(r"[0-9]+", count_text.strip()) or int(count_text) < 1:
+        digits = count_text.strip()
+        significant = digits.lstrip("0")
+        if not (digits.isascii() and digits.isdigit()) or not significant:
             raise ResourceValidationError(
                 f"the count {count_text!r} is not a whole number of at least 1",
                 field=field_name,
                 value=value,
-                hint=f"write '{m.group('model')}:1', or leave gpu unset for no accelerator",
+                hint=f"write '{model_text}:1', or leave gpu unset for no accelerator",
             )
-        count = int(count_text)
+        if len(significant) > len(str(MAX_DEVICE_COUNT)) or int(significant) > MAX_DEVICE_COUNT:
+            raise ResourceValidationError(
+                f"the count {digits[:20]}{'...' if len(digits) > 20 else ''} is more devices than any node has",
+                field=field_name,
+                value=value,
+                hint=f"ask for at most {MAX_DEVICE_COUNT:,} devices; a typo in the count?",
+            )
+        count = int(significant)
     if model.chips_per_host and count not in model.chips_per_host:
         raise ResourceValidationError(
             f"a {model.name} host has {', '.join(map(str, model.chips_per_host))} chips, not {count}",

@@ -430,16 +430,42 @@ def _compare(c1: int, e1: int, c2: int, e2: int) -> int:
 
 # parseQuantityString as one anchored pattern. Each group is as greedy as Go's scanner, so the first
 # match splits the string exactly where the scanner does, and a string the scanner rejects does not match.
-_SCANNER = re.compile(r"([+-]?)0*([0-9]*)(?:\.([0-9]*))?([eEinumkKMGTP]*[+-]?[0-9]*)\Z")
+_SUFFIX_LETTERS = frozenset("eEinumkKMGTP")
 
 
 def _scan(text: str) -> Tuple[bool, str, str, str, str]:
-    """parseQuantityString: (positive, numeric prefix, integer digits, fraction digits, suffix)."""
-    m = _SCANNER.match(text)
-    if m is None:
+    """parseQuantityString: (positive, numeric prefix, integer digits, fraction digits, suffix).
+
+    One pass over ``text`` (linear in its length, whatever it holds): an optional sign, leading zeros,
+    digits, optionally ``.`` and digits; then the suffix: letters of ``eEinumkKMGTP``, an optional sign
+    and digits, up to the end.
+    """
+    n = len(text)
+    i = 1 if n and text[0] in "+-" else 0
+    positive = not (i and text[0] == "-")
+    while i < n and text[i] == "0":
+        i += 1
+    start = i
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    num = text[start:i]
+    denom = ""
+    if i < n and text[i] == ".":
+        i += 1
+        start = i
+        while i < n and text[i] in _DIGITS:
+            i += 1
+        denom = text[start:i]
+    suffix_start = i
+    while i < n and text[i] in _SUFFIX_LETTERS:
+        i += 1
+    if i < n and text[i] in "+-":
+        i += 1
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    if i != n:
         raise _ParseError("expected <number><suffix>")
-    sign, num, denom, suffix = m.group(1, 2, 3, 4)
-    return sign != "-", text[: m.start(4)], num or "0", denom or "", suffix
+    return positive, text[:suffix_start], num or "0", denom, text[suffix_start:]
 
 
 def _interpret(suffix: str) -> Optional[Tuple[int, int, str]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import functools
-import re
 import warnings
 from typing import Any, Dict, Iterable, Optional, Tuple
 
@@ -54,7 +53,37 @@ _BINARY_LOWER = {"ki": "Ki", "mi": "Mi", "gi": "Gi", "ti": "Ti", "pi": "Pi", "ei
                  "gib": "Gi", "tib": "Ti", "pib": "Pi", "eib": "Ei"}
 _CPU_WORDS = {"core", "cores", "cpu", "cpus", "vcpu", "vcpus"}
 _MILLI_WORDS = {"millicore", "millicores", "millicpu", "mcpu"}
-_NUMBER_AND_UNIT = re.compile(r"^\s*([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))\s*([A-Za-z]+)\s*$")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def _number_and_unit(text: str) -> Optional[Tuple[str, str]]:
+    """``("1.5", "GB")`` from ``"1.5GB"`` or ``"1.5 GB"``: a signed decimal number, then letters. One pass."""
+    n, i = len(text), 0
+    if i < n and text[i] in "+-":
+        i += 1
+    start = i
+    while i < n and text[i] in _ASCII_DIGITS:
+        i += 1
+    whole = i - start
+    frac = 0
+    if i < n and text[i] == ".":
+        i += 1
+        dot = i
+        while i < n and text[i] in _ASCII_DIGITS:
+            i += 1
+        frac = i - dot
+    if whole == 0 and frac == 0:
+        return None
+    number = text[:i]
+    while i < n and text[i].isspace():
+        i += 1
+    unit_start = i
+    while i < n and text[i] in _ASCII_LETTERS:
+        i += 1
+    if i == unit_start or i != n:
+        return None
+    return number, text[unit_start:]
 
 
 # set while re-building Resources from values that were already validated (and warned about)
@@ -81,9 +110,9 @@ def _hint_for_invalid(field: Optional[str], text: str) -> Optional[str]:
             return f"a quantity has no spaces: {text.replace(' ', '')!r}"
         except ResourceValidationError:
             pass
-    m = _NUMBER_AND_UNIT.match(text)
+    m = _number_and_unit(text)
     if m:
-        number, unit = m.group(1), m.group(2)
+        number, unit = m
         low = unit.lower()
         if low in _BYTE_UNITS or (len(unit) == 1 and low + "b" in _BYTE_UNITS):
             dec, binary, dpow, bpow = _BYTE_UNITS[low if low in _BYTE_UNITS else low + "b"]
@@ -140,9 +169,8 @@ def _scalar(field: str, value: Any) -> Tuple[Quantity, str]:
         )
     if field == "gpu" and isinstance(value, str):
         spec = gpu_spec(value)
-        if spec is not None:
-            q = Quantity.from_value(spec.count)
-            return q, str(q)
+        if spec is not None:  # the count as its decimal digits, as stock writes gpu="1000" (never "1k")
+            return Quantity.from_value(spec.count), str(spec.count)
     try:
         if isinstance(value, str):
             q = Quantity.parse(value)
