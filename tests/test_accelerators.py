@@ -169,13 +169,17 @@ def test_mig_partition_requests_one_gpu():
     assert (accel.device, accel.partition_size) == ("nvidia-h100", "3g.40gb")
 
 
-@pytest.mark.parametrize("explicit", [fk.A100, acc.A100, fk.A100.partition_1g_5gb])
+@pytest.mark.parametrize("explicit", [fk.A100, acc.A100, fk.A100.partition_1g_5gb, acc.A100.unpartitioned])
 def test_an_agreeing_explicit_accelerator_is_fine_and_the_more_specific_wins(explicit):
     t = idl(task(limits=Resources(gpu="A100:1"), accelerator=explicit)(_t))
     assert _ext(t).gpu_accelerator == explicit.to_flyte_idl()
 
 
-@pytest.mark.parametrize("explicit", [fk.T4, acc.H100, fk.A100_80GB, acc.A100.partition_2g_10gb])
+@pytest.mark.parametrize(
+    "explicit",
+    # unpartitioned is a choice too (issue 6 item 8): it disagrees with a named MIG partition
+    [fk.T4, acc.H100, fk.A100_80GB, acc.A100.partition_2g_10gb, acc.A100.unpartitioned, fk.A100.unpartitioned],
+)
 def test_a_disagreeing_explicit_accelerator_is_an_error_naming_the_task(explicit):
     t = task(limits=Resources(gpu="A100 1g.5gb"), accelerator=explicit)(_t)
     with pytest.raises(ResourceValidationError) as info:

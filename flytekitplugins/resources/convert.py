@@ -249,9 +249,15 @@ def resolve_accelerator(
         return implied
     if not isinstance(explicit, BaseAccelerator):
         return explicit  # construct_extended_resources reports it
-    same_device = explicit.to_flyte_idl().device == implied.device
+    explicit_idl, implied_idl = explicit.to_flyte_idl(), implied.to_flyte_idl()
+    same_device = explicit_idl.device == implied_idl.device
     explicit_partition, implied_partition = partition_of(explicit), implied.partition
-    if not same_device or (explicit_partition and implied_partition and explicit_partition != implied_partition):
+    # "unpartitioned" is a choice too: it disagrees with a named partition (either way round)
+    unpartitioned_vs_named = (_unpartitioned(explicit_idl) and isinstance(implied_partition, str)) or (
+        _unpartitioned(implied_idl) and bool(explicit_partition))
+    if not same_device or unpartitioned_vs_named or (
+        explicit_partition and implied_partition and explicit_partition != implied_partition
+    ):
         gpu_values = [getattr(r, "gpu", None) for r in resources if r is not None and getattr(r, "gpu", None)]
         raise ResourceValidationError(
             f"disagrees with gpu={gpu_values[0]!r}, which names {describe_accelerator(implied)}",
@@ -260,6 +266,10 @@ def resolve_accelerator(
             hint="name the accelerator once: drop accelerator=, or make gpu= a plain count",
         )
     return explicit if explicit_partition or not implied_partition else implied
+
+
+def _unpartitioned(msg: tasks_pb2.GPUAccelerator) -> bool:
+    return msg.WhichOneof("partition_size_value") == "unpartitioned" and msg.unpartitioned
 
 
 def _get(obj: Any, name: str) -> Any:
