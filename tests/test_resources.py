@@ -250,3 +250,13 @@ def test_quantities_of_any_length_parse_or_refuse_with_the_plugins_error(text):
         Quantity.parse(text)
     except ResourceValidationError:
         pass
+
+
+# issue 6 item 11: an ephemeral_storage pair round-trips through JSON and dicts like the other fields
+@pytest.mark.parametrize("kwargs", [dict(ephemeral_storage=("1Gi", "2Gi")), dict(ephemeral_storage=["1Gi", "2Gi"]),
+                                    dict(cpu=("1", "2"), ephemeral_storage=("10Gi", "20Gi")),
+                                    dict(ephemeral_storage="5Gi")])
+def test_ephemeral_storage_pairs_round_trip(kwargs):
+    r = Resources(**kwargs)
+    assert Resources.from_json(r.to_json()) == r
+    assert Resources.from_dict(r.to_dict()) == r

@@ -15,7 +15,7 @@ import contextvars
 import dataclasses
 import functools
 import warnings
-from typing import Any, Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
 from flytekit.core import resources as _stock
 from mashumaro.config import BaseConfig
@@ -431,6 +431,10 @@ class Resources(_stock.Resources):
 
     It equals a ``flytekit.Resources`` with the same values.
     """
+
+    #: a (request, limit) pair like the other fields: flytekit types it ``Union[str, int]``, so its JSON form
+    #: of a pair came back as the string "['1Gi', '2Gi']"
+    ephemeral_storage: Optional[Union[str, int, list, tuple]] = None
 
     class Config(_LazyConfig):
         pass
