@@ -166,6 +166,38 @@ def bench_parse():
     return out
 
 
+def bench_hostile_slope():
+    """Time per input character for hostile inputs of growing size: linear time keeps it flat, so the ratio
+    of the per-character time at 80,000 characters to that at 10,000 is about 1 (quadratic would be 8)."""
+    import warnings as _w
+
+    from flytekitplugins.resources import Resources
+    from flytekitplugins.resources.quantity import Quantity
+
+    cases = {
+        "Quantity.parse('0'*n + 'x')": lambda n: Quantity._parse.__func__(Quantity, "0" * n + "x"),
+        "Quantity.parse('1'*n + 'x')": lambda n: Quantity._parse.__func__(Quantity, "1" * n + "x"),
+        "Resources(cpu='0'*n + 'x')": lambda n: Resources(cpu="0" * n + "x"),
+        "Resources(mem='1'*n + ' Gi!')": lambda n: Resources(mem="1" * n + " Gi!"),
+        "Resources(gpu='A' + ' '*n + 'x')": lambda n: Resources(gpu="A" + " " * n + "x"),
+    }
+    out = []
+    for label, fn in cases.items():
+        per_char = {}
+        for n in (10_000, 80_000):
+            def run(fn=fn, n=n):
+                with _w.catch_warnings():
+                    _w.simplefilter("ignore")
+                    try:
+                        fn(n)
+                    except Exception:
+                        pass
+            per_char[n] = min(timeit.repeat(run, number=1, repeat=5)) / n
+        out.append((f"slope of {label}: {per_char[80_000] * 1e9:.1f} ns/char at 80k vs "
+                    f"{per_char[10_000] * 1e9:.1f} at 10k", per_char[80_000] / per_char[10_000], 2.0))
+    return out
+
+
 def main():
     warnings.simplefilter("ignore")
     # As after `pip install` (which compiles bytecode): the plugin's own sources precompiled too, so the
@@ -177,7 +209,7 @@ def main():
 
     compileall.compile_dir(str(pathlib.Path(plugin.__file__).parent), quiet=1)
     compileall.compile_file(str(pathlib.Path(plugin.__file__).parent.parent / "resources_entrypoint.py"), quiet=1)
-    results = [bench_import(), *bench_serialize(), bench_preview(), *bench_parse()]
+    results = [bench_import(), *bench_serialize(), bench_preview(), *bench_parse(), *bench_hostile_slope()]
     width = max(len(r[0]) for r in results)
     print("ratio = plugin / baseline, measured in this run (lower is better)")
     for label, ratio, goal in results:

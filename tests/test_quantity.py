@@ -209,3 +209,18 @@ def test_the_constructor_refuses_inexact_or_unknown_arguments(args, field):
     with pytest.raises(ResourceValidationError) as info:
         Quantity(*args)
     assert info.value.field == field
+
+
+@given(st.from_regex(r"[1-9][0-9]{0,16}([numkMGTPE]?|[KMGTPE]i)", fullmatch=True))
+def test_the_fast_path_gives_exactly_what_the_general_path_gives(text):
+    import re
+
+    import flytekitplugins.resources.quantity as quantity
+
+    fast = Quantity._parse(text)
+    saved, quantity._SIMPLE = quantity._SIMPLE, re.compile(r"(?!)(x)(x)")
+    try:
+        general = Quantity._parse(text)
+    finally:
+        quantity._SIMPLE = saved
+    assert (str(fast), fast.format, fast.as_decimal()) == (str(general), general.format, general.as_decimal())

@@ -227,6 +227,13 @@ class Quantity:
         self._s = _s  # the input string when Go would print it back unchanged
         self._decimal: Optional[Decimal] = None
 
+    @classmethod
+    def _new(cls, coef: int, exp: int, fmt: str, int64: bool = True, s: Optional[str] = None) -> Quantity:
+        """The constructor without its argument checks, for values this module computed itself."""
+        q = object.__new__(cls)
+        q._coef, q._exp, q._int64, q._format, q._s, q._decimal = coef, exp, int64, fmt, s, None
+        return q
+
     # ---------------------------------------------------------------- parsing
     @classmethod
     def parse(cls, text: str) -> Quantity:
@@ -248,12 +255,21 @@ class Quantity:
         if len(text) == 0:
             raise _ParseError("empty string")
         if text == "0":
-            return cls(0, 0, DECIMAL_SI, _s=text)
+            return cls._new(0, 0, DECIMAL_SI, True, text)
+        m = _SIMPLE.match(text)
+        if m is not None:  # the usual "500m", "2Gi", "16": what the general path below gives, sooner
+            num, suf = m.groups()
+            _, exponent, fmt = _SUFFIX_CACHE[suf]
+            digits = int(num)
+            if fmt != BINARY_SI:
+                return cls._new(digits, exponent, fmt, True, None if num.endswith("000") else text)
+            if 15 - len(num) - (exponent * 3 // 10) - 1 >= 0:
+                return cls._new(digits << exponent, 0, fmt, True, text if exponent % 10 == 0 and digits & 7 else None)
         if not text.isascii():
             raise _ParseError("only ASCII digits, sign, '.' and a unit suffix are allowed")
 
         positive, value, num, denom, suf = _scan(text)
-        interpreted = _interpret(suf)
+        interpreted = _SUFFIX_CACHE.get(suf) or _interpret(suf)
         if interpreted is None:
             raise _ParseError(f"unknown suffix {suf!r}")
         base, exponent, fmt = interpreted
@@ -287,7 +303,7 @@ class Quantity:
                             cached = text
                     elif scale % 3 == 0 and not shifted.endswith("000") and shifted[0] != "0":
                         cached = text
-                    return cls(result, scale, fmt, _s=cached)
+                    return cls._new(result, scale, fmt, True, cached)
 
         # slow path: arbitrary precision, then round up to nano and cap
         unscaled, dec_scale = _inf_dec(value)
@@ -305,7 +321,7 @@ class Quantity:
                     magnitude, exp10 = _INT64_MAX, 0
                 if _compare(magnitude, exp10, 1, 0) < 0:
                     fmt = DECIMAL_SI  # 0 < |value| < 1 is never printed with a binary suffix
-        return cls(-magnitude if negative else magnitude, exp10, fmt, _int64=False)
+        return cls._new(-magnitude if negative else magnitude, exp10, fmt, False)
 
     @classmethod
     def from_value(cls, value: Any) -> Quantity:
@@ -430,42 +446,26 @@ def _compare(c1: int, e1: int, c2: int, e2: int) -> int:
 
 # parseQuantityString as one anchored pattern. Each group is as greedy as Go's scanner, so the first
 # match splits the string exactly where the scanner does, and a string the scanner rejects does not match.
-_SUFFIX_LETTERS = frozenset("eEinumkKMGTP")
+# parseQuantityString as one regular expression that cannot backtrack more than a step: every part begins
+# with a character that the part before it cannot hold (a digit run ends where '.', a suffix letter or a
+# sign starts), so a failed match costs time linear in the input, never quadratic. Leading zeros are
+# stripped afterwards, not by the pattern (`0*[0-9]*` is ambiguous, and took seconds on '0'*2000 + 'x').
+_SUFFIX_CACHE: dict = {}  # filled below with the fixed suffixes: "", "m", "Mi", ...
+
+# the common case: 1 to 15 digits without a leading zero, and a decimal or binary suffix
+_SIMPLE = re.compile(r"([1-9][0-9]{0,14})([numkMGTPE]?|[KMGTPE]i)\Z")
+
+_SCANNER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?((?:[eEinumkKMGTP]+[+-]?|[+-])[0-9]*)?\Z")
 
 
 def _scan(text: str) -> Tuple[bool, str, str, str, str]:
-    """parseQuantityString: (positive, numeric prefix, integer digits, fraction digits, suffix).
-
-    One pass over ``text`` (linear in its length, whatever it holds): an optional sign, leading zeros,
-    digits, optionally ``.`` and digits; then the suffix: letters of ``eEinumkKMGTP``, an optional sign
-    and digits, up to the end.
-    """
-    n = len(text)
-    i = 1 if n and text[0] in "+-" else 0
-    positive = not (i and text[0] == "-")
-    while i < n and text[i] == "0":
-        i += 1
-    start = i
-    while i < n and text[i] in _DIGITS:
-        i += 1
-    num = text[start:i]
-    denom = ""
-    if i < n and text[i] == ".":
-        i += 1
-        start = i
-        while i < n and text[i] in _DIGITS:
-            i += 1
-        denom = text[start:i]
-    suffix_start = i
-    while i < n and text[i] in _SUFFIX_LETTERS:
-        i += 1
-    if i < n and text[i] in "+-":
-        i += 1
-    while i < n and text[i] in _DIGITS:
-        i += 1
-    if i != n:
+    """parseQuantityString: (positive, numeric prefix, integer digits, fraction digits, suffix)."""
+    m = _SCANNER.match(text)
+    if m is None:
         raise _ParseError("expected <number><suffix>")
-    return positive, text[:suffix_start], num or "0", denom, text[suffix_start:]
+    sign, num, denom, suffix = m.groups()
+    return sign != "-", text[: m.end(3) if denom is not None else m.end(2)], num.lstrip("0") or "0", \
+        denom or "", suffix or ""
 
 
 def _interpret(suffix: str) -> Optional[Tuple[int, int, str]]:
@@ -495,3 +495,6 @@ def _inf_dec(value: str) -> Tuple[int, int]:
     body = value.lstrip("+-")
     whole, _, frac = body.partition(".")
     return sign * _int_of((whole + frac) or "0"), _i32(len(frac))
+
+
+_SUFFIX_CACHE.update({suffix: _interpret(suffix) for suffix in (*_DECIMAL_SUFFIXES, *_BINARY_SUFFIXES)})
