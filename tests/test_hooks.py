@@ -442,3 +442,13 @@ def test_a_child_forked_while_another_thread_toggles_the_plugin_does_not_hang():
     out = subprocess.run([sys.executable, "-c", _FORK], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "child 0"
+
+
+def test_a_reimported_plugin_validates_once_with_flytekits_own_checks():
+    result = _run(
+        "import importlib, json, flytekit; import flytekitplugins.resources as p; "
+        "import flytekitplugins.resources.resources as r; from flytekit.core import resources as fr; "
+        "r2 = importlib.reload(r); p.deactivate(); stock = fr.Resources.__post_init__; "
+        "print(json.dumps([r2._stock_post_init is stock, r._stock_post_init is stock]))"
+    )
+    assert result == [True, True]

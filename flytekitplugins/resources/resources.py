@@ -400,13 +400,19 @@ def check_override_within_task(
         )
 
 
+# flytekit's own __post_init__; when this module is imported again while the plugin is active, the class
+# holds an earlier copy's validating_post_init, which remembers the stock one
 _stock_post_init = _stock.Resources.__post_init__
+_stock_post_init = getattr(_stock_post_init, "__flytekitplugins_stock__", _stock_post_init)
 
 
 def validating_post_init(self: _stock.Resources) -> None:
     """flytekit's own type checks, then this plugin's validation. Installed on ``flytekit.Resources``."""
     _stock_post_init(self)
     validate_resources(self)
+
+
+validating_post_init.__flytekitplugins_stock__ = _stock_post_init  # type: ignore[attr-defined]
 
 
 class _LazyConfig(BaseConfig):
