@@ -142,9 +142,12 @@ def bench_preview():
         return [get_serializable(OrderedDict(), settings, t).to_flyte_idl() for t in TASKS]
 
     specs = serialize()
+    for i, spec in enumerate(specs):  # the sample tasks share one function name: make 1,000 distinct tasks
+        spec.template.id.name = f"sample_tasks.work_{i}"
     platform = Platform()
     preview_entities(specs, platform)  # warm
     ser = min(timeit.repeat(serialize, number=1, repeat=ROUNDS))
+    assert len(preview_entities(specs, platform)) == len(TASKS)
     pre = min(timeit.repeat(lambda: preview_entities(specs, platform), number=1, repeat=ROUNDS))
     label = f"preview 1,000 tasks: {pre * 1000:.1f} ms, serializing them {ser * 1000:.1f} ms"
     return label, pre / ser, 2.0
