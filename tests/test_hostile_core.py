@@ -81,3 +81,31 @@ def test_any_value_in_any_field_is_accepted_or_refused_with_a_named_error(value)
                 while tb.tb_next is not None:
                     tb = tb.tb_next
                 assert tb.tb_frame.f_code.co_filename.replace("\\", "/").endswith("flytekit/core/resources.py"), e
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40) | st.from_regex(r"[A-Za-z0-9 ]{1,12}( (MIG )?[0-9]g\.[0-9]{1,2}gb)?(:[0-9]{0,4})?",
+                                             fullmatch=True))
+def test_any_gpu_spec_text_is_parsed_or_refused_with_the_plugins_error(text):
+    try:
+        spec = parse_gpu_spec(text)
+    except ResourceValidationError:
+        return
+    assert spec is None or spec.count >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=20))
+def test_partitions_and_attributes_of_any_name_raise_only_the_documented_errors(name):
+    from flytekitplugins.resources import accelerators as acc
+
+    for model in (acc.A100, acc.T4, acc.TPU_V5E):
+        try:
+            model.partitioned(name)
+        except ResourceValidationError:
+            pass
+        for prefix in ("partition_", "slice_", ""):
+            try:
+                getattr(model, prefix + name)
+            except AttributeError:
+                pass
