@@ -386,6 +386,30 @@ class Quantity:
     def __hash__(self) -> int:
         return hash(self.as_decimal())
 
+    # ---------------------------------------------------------------- arithmetic
+    def __add__(self, other: Quantity) -> Quantity:
+        """``Quantity.Add``: exact; printed in the left operand's format, or the right's when the left is zero."""
+        if not isinstance(other, Quantity):
+            return NotImplemented
+        return self._combine(other, other._coef)
+
+    def __sub__(self, other: Quantity) -> Quantity:
+        """``Quantity.Sub``: exact; printed as :meth:`__add__` would."""
+        if not isinstance(other, Quantity):
+            return NotImplemented
+        return self._combine(other, -other._coef)
+
+    def _combine(self, other: Quantity, other_coef: int) -> Quantity:
+        fmt = other._format if self._coef == 0 else self._format
+        exp = min(self._exp, other._exp)
+        coef = self._coef * 10 ** (self._exp - exp) + other_coef * 10 ** (other._exp - exp)
+        # Go keeps the int64 form while the scaled sum fits in an int64, else it moves to inf.Dec
+        int64 = self._int64 and other._int64 and _INT64_MIN <= coef <= _INT64_MAX
+        return Quantity._new(coef, exp, fmt, int64)
+
+    def __neg__(self) -> Quantity:
+        return Quantity._new(-self._coef, self._exp, self._format, self._int64)
+
     # ---------------------------------------------------------------- printing
     def __str__(self) -> str:
         if self._s is not None:

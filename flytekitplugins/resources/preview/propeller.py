@@ -31,6 +31,7 @@ the execution in the cluster; here it is ``primary``.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -150,7 +151,7 @@ class _Builder:
 
     # -- 2. resources ----------------------------------------------------------------------------------
     def _base_template_resources(self, name: str, init: bool) -> Dict[str, ResourceList]:
-        base = self.p.pod_templates.get(self.t.metadata.pod_template_name or self.k8s.default_pod_template_name)
+        _, base = self._base_template()
         if not base:
             return {}
         containers = (base.get("template", {}).get("spec", {}) or {}).get(
@@ -251,6 +252,8 @@ class _Builder:
             primary_container["securityContext"] = copy.deepcopy(self.k8s.default_security_context)
             self._find(INFO, "propeller.security-context", "the primary container gets the default security context",
                        field="securityContext", source=self._k8s_key("default-security-context"))
+        spec, meta = self._merge_base_template(spec, meta, primary)
+        primary_container = next(c for c in spec["containers"] if c.get("name") == primary)
         ext = tasks_pb2.ExtendedResources()
         ext.CopyFrom(self.t.extended_resources)
         if self.o.extended_resources.HasField("gpu_accelerator"):
@@ -277,6 +280,45 @@ class _Builder:
         if annotations:
             metadata["annotations"] = annotations
         return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+    def _base_template(self) -> Tuple[str, Optional[Dict[str, Any]]]:
+        """``getBasePodTemplate``: the task's ``pod_template_name``, else ``default-pod-template-name``."""
+        name = self.t.metadata.pod_template_name or self.k8s.default_pod_template_name
+        return name, (self.p.pod_templates.get(name) if name else None)
+
+    def _merge_base_template(
+        self, spec: Dict[str, Any], meta: Dict[str, Any], primary: str
+    ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """``MergeWithBasePodTemplate``: the base PodTemplate's spec under the pod's, container by container."""
+        name, base = self._base_template()
+        if base is None:
+            if self.t.metadata.pod_template_name:
+                self._find(WARNING, "propeller.pod-template-unknown",
+                           f"pod template '{name}' was not given (--pod-template); flytepropeller fails the task "
+                           "unless the cluster has it, and its fields are not in this preview",
+                           field="metadata.pod_template_name", before=name)
+            return spec, meta
+        template = base.get("template") or {}
+        merged = merge_base_pod_spec(template.get("spec") or {}, spec, primary, "")
+        merged_meta = copy.deepcopy(template.get("metadata") or {})
+        mergo_merge(merged_meta, meta)
+        source = self.p.source_of(f"pod_templates.{name}")
+        for key in sorted(set(merged) | set(spec)):
+            if key in ("containers", "initContainers") or merged.get(key) == spec.get(key):
+                continue
+            self._find(INFO, "propeller.base-template", f"{key}: from the base pod template '{name}'",
+                       field=key, after=_short(merged.get(key)), source=source)
+        for kind in ("containers", "initContainers"):
+            for before, after in zip(spec.get(kind) or [], merged.get(kind) or []):
+                for key in sorted(set(after) - {"resources"}):
+                    if after.get(key) != before.get(key):
+                        self._find(INFO, "propeller.base-template",
+                                   f"{kind}[{after.get('name')}].{key}: from the base pod template '{name}'",
+                                   field=f"{kind}[{after.get('name')}].{key}", after=_short(after.get(key)),
+                                   source=source)
+        for k in ("labels", "annotations"):
+            merged_meta.setdefault(k, {})
+        return merged, merged_meta
 
     def _update_pod(self, spec: Dict[str, Any]) -> None:
         spec.setdefault("restartPolicy", "Never")
@@ -393,6 +435,78 @@ class _Builder:
             self._find(INFO, "propeller.extended-resource-toleration", f"tolerations: {_tol(tol)} is added",
                        field="tolerations", after=_tol(tol),
                        source=self._k8s_key("add-tolerations-for-extended-resources"))
+
+
+# mergo (v0.3.13, WithOverride + WithAppendSlice) on JSON: a Go zero value in the source never overrides.
+# JSON cannot tell a pointer from a value; these fields are pointers in the v1 API, so their 0/false do override.
+_POINTER_FIELDS = frozenset({
+    "activeDeadlineSeconds", "allowPrivilegeEscalation", "automountServiceAccountToken", "defaultMode",
+    "enableServiceLinks", "fsGroup", "hostUsers", "priority", "privileged", "readOnlyRootFilesystem",
+    "runAsGroup", "runAsNonRoot", "runAsUser", "setHostnameAsFQDN", "shareProcessNamespace",
+    "terminationGracePeriodSeconds", "tolerationSeconds",
+})
+
+
+def _go_empty(key: str, value: Any) -> bool:
+    if value is None:
+        return True
+    if key in _POINTER_FIELDS:
+        return False
+    return value in ("", 0, False) and not isinstance(value, (dict, list)) or value == [] or value == {}
+
+
+def mergo_merge(dst: Dict[str, Any], src: Dict[str, Any]) -> Dict[str, Any]:
+    """``mergo.Merge(dst, src, WithOverride, WithAppendSlice)`` on JSON objects, in place: objects merge key by
+    key, lists are appended (``dst`` then ``src``), and any other non-empty ``src`` value replaces ``dst``'s."""
+    for key, value in src.items():
+        if _go_empty(key, value):
+            continue
+        have = dst.get(key)
+        if isinstance(value, dict) and isinstance(have, dict):
+            mergo_merge(have, value)
+        elif isinstance(value, list) and isinstance(have, list):
+            dst[key] = have + copy.deepcopy(value)
+        else:
+            dst[key] = copy.deepcopy(value)
+    return dst
+
+
+def merge_base_pod_spec(
+    template: Dict[str, Any], pod: Dict[str, Any], primary: str, primary_init: str
+) -> Dict[str, Any]:
+    """``MergeBasePodSpecOntoTemplate``: the pod spec merged onto the base template's; each of the pod's containers
+    starts from the template's ``default`` container, then ``primary`` (for the primary container) or the one
+    of its own name (for the others), and the pod's own container is merged last. The same for init containers
+    with ``default-init`` and ``primary-init``. Template containers that match none of the pod's are dropped."""
+    merged = mergo_merge(copy.deepcopy(template), pod)
+    for kind, default_name, primary_name, wanted in (
+        ("containers", "default", "primary", primary),
+        ("initContainers", "default-init", "primary-init", primary_init),
+    ):
+        templates = template.get(kind) or []
+        default = next((c for c in templates if c.get("name") == default_name), None)
+        prim = next((c for c in templates if c.get("name") == primary_name), None)
+        out = []
+        for container in pod.get(kind) or []:
+            cname = container.get("name")
+            result: Optional[Dict[str, Any]] = copy.deepcopy(default) if default is not None else None
+            if cname == wanted and prim is not None:
+                result = mergo_merge(result, prim) if result is not None else copy.deepcopy(prim)
+            if cname != wanted and cname != default_name:
+                for t in templates:
+                    if t.get("name") == cname:
+                        result = mergo_merge(result, t) if result is not None else copy.deepcopy(t)
+            out.append(mergo_merge(result, container) if result is not None else copy.deepcopy(container))
+        if out:
+            merged[kind] = out
+        else:
+            merged.pop(kind, None)
+    return merged
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _is_zero(q: Optional[Quantity]) -> bool:
