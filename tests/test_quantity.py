@@ -224,3 +224,22 @@ def test_the_fast_path_gives_exactly_what_the_general_path_gives(text):
     finally:
         quantity._SIMPLE = saved
     assert (str(fast), fast.format, fast.as_decimal()) == (str(general), general.format, general.as_decimal())
+
+
+@pytest.mark.parametrize(
+    "a, b, total, difference",
+    [
+        # quantity_test.go TestQuantityAdd / TestQuantitySub: exact, in the left operand's format
+        ("1", "500m", "1500m", "500m"),
+        ("1Gi", "512Mi", "1536Mi", "512Mi"),
+        ("100m", "200m", "300m", "-100m"),
+        # a zero left operand takes the right one's format
+        ("0", "1Gi", "1Gi", "-1Gi"),
+        ("2", "1", "3", "1"),
+        ("1G", "1Gi", "2073741824", "-73741824"),
+    ],
+)
+def test_add_and_sub(a, b, total, difference):
+    qa, qb = Quantity.parse(a), Quantity.parse(b)
+    assert str(qa + qb) == total and str(qa - qb) == difference
+    assert (qa + qb) - qb == qa
