@@ -22,10 +22,12 @@ Platform in, JSON dicts (v1 Pod manifests) and findings out. The steps, in flyte
    ``ApplySharedMemory``; the node's container image;
 5. ``AddTolerationsForExtendedResources``; the default labels and annotations on the pod.
 
-Not modelled: the base PodTemplate's non-resource fields (it is merged for resources only), co-pilot
-(raw-container data loading), the execution's own env vars (``FLYTE_INTERNAL_*``) and rendered args,
-and plugin tasks' replica pods (ray, kfpytorch, dask). The container of a container task is named after
-the execution in the cluster; here it is ``primary``.
+6. the base PodTemplate (``MergeWithBasePodTemplate``) is merged in after ``UpdatePod`` and before the GPU node
+   selectors: its whole spec and metadata, with the ``default``/``primary`` (``-init``) container templates.
+
+Plugin tasks' replica pods (ray, pytorch, dask) are built on this pod in ``replicas``. Not modelled: co-pilot
+(raw-container data loading), the execution's own env vars (``FLYTE_INTERNAL_*``) and rendered args. The
+container of a container task is named after the execution in the cluster; here it is ``primary``.
 """
 
 from __future__ import annotations
@@ -63,9 +65,13 @@ def build_pods(
     namespace: str = "flytesnacks-development",
 ) -> List[BuiltPod]:
     """The pods flytepropeller creates for this task (after flyteadmin's defaults), with findings."""
+    from .replicas import replica_pods  # the plugin task types (ray, pytorch, dask) build on the plain pod
+
     b = _Builder(template, platform, overrides, interruptible, task or template.id.name, node)
     pod = b.build(namespace)
-    return [BuiltPod(pod, b.findings)]
+    replicas = replica_pods(template, platform, pod, b.findings, overrides=overrides, interruptible=interruptible,
+                            task=task or template.id.name, node=node, namespace=namespace)
+    return replicas if replicas is not None else [BuiltPod(pod, b.findings)]
 
 
 _RESOURCE_NAMES = {
@@ -91,11 +97,14 @@ def to_k8s_resource_list(entries: Any) -> ResourceList:
 
 
 class _Builder:
-    def __init__(self, template, platform, overrides, interruptible, task, node) -> None:
+    def __init__(self, template, platform, overrides, interruptible, task, node,
+                 replica: Optional[Tuple[str, ResourceList, ResourceList]] = None) -> None:
         self.t, self.p, self.o = template, platform, overrides or workflow_pb2.TaskNodeOverrides()
         self.interruptible, self.task, self.node = interruptible, task, node
         self.k8s = platform.k8s
         self.findings: List[Finding] = []
+        # a kubeflow replica's own resources take the place of the node's resource overrides (WithResources)
+        self.replica = replica
 
     def _find(self, level: str, code: str, message: str, **kw: Any) -> None:
         where = f"task '{self.task}'" + (f", node '{self.node}'" if self.node else "")
@@ -173,10 +182,15 @@ class _Builder:
             if "gpu" in lst:
                 lst[gpu] = lst.pop("gpu")
         if mode == "merge":
+            who = f"the {self.replica[0]} replica" if self.replica else "the node"
             for kind, lst in (("requests", requests), ("limits", limits)):
-                for k, v in to_k8s_resource_list(getattr(self.o.resources, kind)).items():
+                if self.replica is not None:
+                    merged = self.replica[1] if kind == "requests" else self.replica[2]
+                else:
+                    merged = to_k8s_resource_list(getattr(self.o.resources, kind))
+                for k, v in merged.items():
                     if k not in lst or lst[k] != v:
-                        self._find(INFO, "propeller.node-override", f"{kind}.{k}: the node sets '{v}'"
+                        self._find(INFO, "propeller.node-override", f"{kind}.{k}: {who} sets '{v}'"
                                    + (f" (the task had '{lst[k]}')" if k in lst else ""),
                                    field=f"{kind}.{k}", before=str(lst[k]) if k in lst else None, after=str(v))
                     lst[k] = v
@@ -200,22 +214,8 @@ class _Builder:
             env.extend({"name": k, "value": v} for k, v in self.k8s.default_env_vars.items())
 
     def _apply_resource_overrides(self, requests: ResourceList, limits: ResourceList, assign_if_unset: bool) -> None:
-        p_req, p_lim = platform_resources(self.p)
-        names = ["cpu", "memory"]
-        if "ephemeral-storage" in requests or "ephemeral-storage" in limits:
-            names.append("ephemeral-storage")
-        gpu = self.k8s.gpu_resource_name
-        if gpu in requests or gpu in limits:
-            names.append(gpu)
-        for name in names:
-            if assign_if_unset:
-                r = adjust_or_default_resource(requests.get(name), limits.get(name), p_req.get(name), p_lim.get(name))
-                requests[name], limits[name] = r.request, r.limit
-            else:  # ensureResourceRange: clamp only, no defaults
-                request, limit = requests.get(name, _ZERO), limits.get(name, _ZERO)
-                request, limit = _ensure_limit(request, p_lim.get(name)), _ensure_limit(limit, p_lim.get(name))
-                requests[name], limits[name] = _ensure_limit(request, limit), limit
-            # as in Go, the keys are now set even when zero, and print as "0"
+        apply_resource_overrides(self.p, requests, limits, assign_if_unset)
+
 
     def _report_changes(self, cname: str, before: Tuple[Dict[str, str], Dict[str, str]], res: Dict[str, Any]) -> None:
         for kind, old in zip(("requests", "limits"), before):
@@ -422,19 +422,28 @@ class _Builder:
                    "is added", field="volumes", after=size)
 
     def _extended_resource_tolerations(self, spec: Dict[str, Any]) -> None:
-        wanted = set()
-        for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
-            requests = (c.get("resources") or {}).get("requests") or {}
-            wanted.update(r for r in self.k8s.add_tolerations_for_extended_resources if r in requests)
-        for r in sorted(wanted):
-            tol = {"key": r, "operator": "Exists", "effect": "NoSchedule"}
-            existing = spec.get("tolerations") or []
-            if any(_matches(tol, t) for t in existing):
-                continue
-            spec["tolerations"] = existing + [tol]
+        for tol in _extended_resource_tolerations(self.p, spec):
             self._find(INFO, "propeller.extended-resource-toleration", f"tolerations: {_tol(tol)} is added",
                        field="tolerations", after=_tol(tol),
                        source=self._k8s_key("add-tolerations-for-extended-resources"))
+
+
+def _extended_resource_tolerations(platform: Platform, spec: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """``AddTolerationsForExtendedResources``: an ``Exists``/``NoSchedule`` toleration for each configured
+    extended resource a container requests, unless an equal one is there; returns those added."""
+    wanted = set()
+    for c in (spec.get("containers") or []) + (spec.get("initContainers") or []):
+        requests = (c.get("resources") or {}).get("requests") or {}
+        wanted.update(r for r in platform.k8s.add_tolerations_for_extended_resources if r in requests)
+    added = []
+    for r in sorted(wanted):
+        tol = {"key": r, "operator": "Exists", "effect": "NoSchedule"}
+        existing = spec.get("tolerations") or []
+        if any(_matches(tol, t) for t in existing):
+            continue
+        spec["tolerations"] = existing + [tol]
+        added.append(tol)
+    return added
 
 
 # mergo (v0.3.13, WithOverride + WithAppendSlice) on JSON: a Go zero value in the source never overrides.
@@ -507,6 +516,27 @@ def merge_base_pod_spec(
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"))
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def apply_resource_overrides(platform: Platform, requests: ResourceList, limits: ResourceList,
+                             assign_if_unset: bool) -> None:
+    """``ApplyResourceOverrides`` against flyteadmin's platform resources, in place."""
+    p_req, p_lim = platform_resources(platform)
+    names = ["cpu", "memory"]
+    if "ephemeral-storage" in requests or "ephemeral-storage" in limits:
+        names.append("ephemeral-storage")
+    gpu = platform.k8s.gpu_resource_name
+    if gpu in requests or gpu in limits:
+        names.append(gpu)
+    for name in names:
+        if assign_if_unset:
+            r = adjust_or_default_resource(requests.get(name), limits.get(name), p_req.get(name), p_lim.get(name))
+            requests[name], limits[name] = r.request, r.limit
+        else:  # ensureResourceRange: clamp only, no defaults
+            request, limit = requests.get(name, _ZERO), limits.get(name, _ZERO)
+            request, limit = _ensure_limit(request, p_lim.get(name)), _ensure_limit(limit, p_lim.get(name))
+            requests[name], limits[name] = _ensure_limit(request, limit), limit
+        # as in Go, the keys are now set even when zero, and print as "0"
 
 
 def _is_zero(q: Optional[Quantity]) -> bool:
