@@ -16,7 +16,8 @@ UV          := $(UV_BOOT)/bin/uv
 VENVS       := .venvs
 export UV_CACHE_DIR ?= $(CURDIR)/$(CACHE)/uv
 
-# newest: latest flytekit 1.16.x with kubernetes 37 (pydantic models; 37.0.2 cannot be installed beside flytekit)
+# newest: latest flytekit 1.16.x with kubernetes 37 (pydantic models; 37.0.2 cannot be installed beside flytekit),
+# and the [schema] extra (kubernetes-validate); the other two run without it
 NEWEST_REQS := "flytekit>=1.16,<1.17" "kubernetes==37.0.1" \
                flytekitplugins-ray flytekitplugins-kfpytorch flytekitplugins-kfmpi flytekitplugins-dask
 # oldest: the oldest supported flytekit on the oldest Python; kubernetes 36 needs Python 3.10, so 35 (classic models)
@@ -40,7 +41,7 @@ $(VENVS)/%/.ready: setup.py | $(UV)
 	rm -rf $(VENVS)/$*
 	$(UV) venv --quiet --python '$($(shell echo $* | tr a-z A-Z)_PYTHON)' $(VENVS)/$*
 	VIRTUAL_ENV=$(CURDIR)/$(VENVS)/$* $(UV) pip install --quiet --compile-bytecode \
-		$($(shell echo $* | tr a-z A-Z)_REQS) $(TEST_REQS) -e .
+		$($(shell echo $* | tr a-z A-Z)_REQS) $(TEST_REQS) -e ".$(if $(filter newest,$*),[schema])"
 	touch $@
 
 envs: $(VENVS)/newest/.ready $(VENVS)/middle/.ready $(VENVS)/oldest/.ready

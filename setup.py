@@ -4,7 +4,10 @@ PLUGIN_NAME = "resources"
 
 microlib_name = f"flytekitplugins-{PLUGIN_NAME}"
 
-plugin_requires = ["flytekit>=1.16.0,<2", "flyteidl", "kubernetes", "mashumaro", "click", "rich", "pyyaml"]
+plugin_requires = [
+    "flytekit>=1.16.0,<2", "flyteidl", "kubernetes", "mashumaro", "click", "rich", "pyyaml",
+    'tomli>=1.1; python_version < "3.11"',  # the policy in pyproject.toml (tomllib from 3.11)
+]
 
 __version__ = "0.1.0"
 
@@ -15,9 +18,12 @@ setup(
     description="Validated Kubernetes resources, accelerators and shared memory for flytekit tasks",
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
-    packages=[f"flytekitplugins.{PLUGIN_NAME}", f"flytekitplugins.{PLUGIN_NAME}.preview"],
+    packages=[f"flytekitplugins.{PLUGIN_NAME}", f"flytekitplugins.{PLUGIN_NAME}.preview",
+              f"flytekitplugins.{PLUGIN_NAME}.preflight"],
     py_modules=[f"flytekitplugins.{PLUGIN_NAME}_entrypoint"],
     install_requires=plugin_requires,
+    # the preview's OpenAPI check of the effective pod (kubernetes-validate ships the schemas, ~100 MB)
+    extras_require={"schema": ["kubernetes-validate>=1.31.0,<2"]},
     license="apache2",
     python_requires=">=3.9",
     classifiers=[

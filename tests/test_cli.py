@@ -30,9 +30,10 @@ def package(tmp_path):
 @pytest.fixture
 def builder(monkeypatch):
     def fake(template, platform, *, overrides=None, interruptible=False, task=None, node=None, namespace=None):
-        requests = {str(e.name): e.value for e in template.container.resources.requests}
+        names = {1: "cpu", 2: "gpu", 3: "memory", 4: "storage", 5: "ephemeral-storage"}
+        requests = {names[e.name]: e.value for e in template.container.resources.requests}
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": namespace},
-               "spec": {"containers": [{"name": "primary", "resources": {"requests": requests}}]}}
+               "spec": {"containers": [{"name": "primary", "image": "img", "resources": {"requests": requests}}]}}
         return [propeller.BuiltPod(pod, [Finding("info", "test.built", f"built {task}")])]
 
     monkeypatch.setattr(propeller, "build_pods", fake)

@@ -46,7 +46,8 @@ def calls(monkeypatch):
     def fake(template, platform, *, overrides=None, interruptible=False, task=None, node=None, namespace=None):
         seen.append(dict(template=template, overrides=overrides, interruptible=interruptible, task=task, node=node,
                          namespace=namespace))
-        return [propeller.BuiltPod({"kind": "Pod", "metadata": {"name": node or task}},
+        return [propeller.BuiltPod({"kind": "Pod", "metadata": {"name": node or task},
+                                    "spec": {"containers": [{"name": "primary", "image": "img"}]}},
                                    [Finding("info", "test.built", f"built {task}/{node}")])]
 
     monkeypatch.setattr(propeller, "build_pods", fake)

@@ -3,9 +3,15 @@
 ::
 
     flyte-resources preview TARGET [--platform FILE]... [--pod-template FILE]... [--task NAME]
+                                   [--policy FILE | --no-policy] [--project P] [--domain D]
                                    [--output table|yaml|json]
-    flyte-resources check   TARGET [--platform FILE]... [--pod-template FILE]... [--output table|json]
+    flyte-resources check   TARGET [--platform FILE]... [--pod-template FILE]... [--policy FILE | --no-policy]
+                                   [--project P] [--domain D] [--output table|json]
     flyte-resources report  PKG.tgz
+
+With a policy (``--policy``, ``$FLYTEKITPLUGINS_RESOURCES_POLICY``, or ``[tool.flytekitplugins-resources]`` in
+the nearest ``pyproject.toml``), the pods are also checked against the cluster's LimitRanges, ResourceQuotas
+and node groups and the project's rules (``preflight``), and the platform files it names are loaded first.
 
 TARGET is a ``pyflyte package`` archive (or a folder of ``.pb`` files), or, like pyflyte's ``--pkgs``,
 one or more importable modules or packages (comma-separated) from the current directory, serialized
@@ -224,17 +230,37 @@ _pod_template_option = click.option(
 )
 
 
+_policy_options = [
+    click.option("--policy", "policy_file", metavar="FILE",
+                 help="Policy file (TOML or YAML; default: $FLYTEKITPLUGINS_RESOURCES_POLICY or pyproject.toml's "
+                      "[tool.flytekitplugins-resources])."),
+    click.option("--no-policy", is_flag=True, help="No preflight checks, even when a policy is found."),
+    click.option("--project", metavar="P", help="The project the pods run in (default: the policy's, else "
+                 "flytesnacks)."),
+    click.option("--domain", metavar="D", help="The domain the pods run in (default: the policy's, else development)."),
+]
+
+
+def _with_policy_options(f: Any) -> Any:
+    for option in reversed(_policy_options):
+        f = option(f)
+    return f
+
+
 @main.command()
 @click.argument("target")
 @_platform_option
 @_pod_template_option
 @click.option("--task", "task_name", metavar="NAME", help="Only this task (full name or its last part).")
+@_with_policy_options
 @click.option("--output", "-o", type=click.Choice(["table", "yaml", "json"]), default="table", show_default=True)
 def preview(target: str, platform_files: Tuple[str, ...], pod_template_files: Tuple[str, ...],
-            task_name: Optional[str], output: str) -> None:
+            task_name: Optional[str], policy_file: Optional[str], no_policy: bool, project: Optional[str],
+            domain: Optional[str], output: str) -> None:
     """The pods Flyte will create for TARGET's tasks and overridden nodes, and what it changed."""
-    platform, entities = _inputs(target, platform_files, pod_template_files)
-    previews = preview_all(entities, platform, task_name)
+    policy = _load_policy_or_exit(policy_file, no_policy)
+    platform, entities = _inputs(target, platform_files, pod_template_files, policy)
+    previews = preview_all(entities, platform, task_name, policy, project, domain)
     if task_name and not previews:
         _fail(f"--task {task_name}: no such task in {target}", _EXIT_INPUT)
     _emit(previews, output)
@@ -245,10 +271,15 @@ def preview(target: str, platform_files: Tuple[str, ...], pod_template_files: Tu
 @click.argument("target")
 @_platform_option
 @_pod_template_option
+@_with_policy_options
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def check(target: str, platform_files: Tuple[str, ...], pod_template_files: Tuple[str, ...], output: str) -> None:
-    """Validate TARGET's tasks as pyflyte package would, plus what Flyte would refuse; writes nothing."""
-    platform = _load_platform_or_exit(platform_files, pod_template_files)
+def check(target: str, platform_files: Tuple[str, ...], pod_template_files: Tuple[str, ...],
+          policy_file: Optional[str], no_policy: bool, project: Optional[str], domain: Optional[str],
+          output: str) -> None:
+    """Validate TARGET's tasks as pyflyte package would, plus what Flyte and the cluster would refuse; writes
+    nothing."""
+    policy = _load_policy_or_exit(policy_file, no_policy)
+    platform = _load_platform_or_exit(platform_files, pod_template_files, policy)
     try:
         entities = load_target(target)
     except InputError as e:
@@ -257,7 +288,7 @@ def check(target: str, platform_files: Tuple[str, ...], pod_template_files: Tupl
         finding = Finding(ERROR, "plugin.invalid-resource", str(e), task=e.task, field=e.field)
         _emit_findings([finding], output)
         sys.exit(_EXIT_ERRORS)
-    previews = preview_all(entities, platform, None)
+    previews = preview_all(entities, platform, None, policy, project, domain)
     findings = [f for p in previews for f in p.findings if f.level != "info"]
     _emit_findings(_unique(findings), output)
     sys.exit(_EXIT_ERRORS if any(f.level == ERROR for f in findings) else _EXIT_OK)
@@ -272,22 +303,37 @@ def report(package: str) -> None:
     sys.exit(report_module.main([package]))
 
 
-def preview_all(entities: List[Any], platform: Any, task: Optional[str]) -> List[Any]:
-    """The previews, with a progress bar on a terminal (none when piped) for large packages."""
+def preview_all(entities: List[Any], platform: Any, task: Optional[str], policy: Any = None,
+                project: Optional[str] = None, domain: Optional[str] = None) -> List[Any]:
+    """The previews (then the preflight checks when there is a policy), with a progress bar on a terminal
+    (none when piped) for large packages."""
     from .preview import count_previews, preview_entities
 
+    project = project or (policy.project if policy is not None else "flytesnacks")
+    domain = domain or (policy.domain if policy is not None else "development")
     total = count_previews(entities)
-    if not (_show_progress() and total > 50):
-        return preview_entities(entities, platform, task=task)
-    from rich.progress import Progress
+    kw = dict(task=task, project=project, domain=domain, kubernetes_schema=True)
+    try:
+        if not (_show_progress() and total > 50):
+            previews = preview_entities(entities, platform, **kw)
+        else:
+            from rich.progress import Progress
 
-    with Progress(console=_stderr_console(), transient=True) as progress:
-        bar = progress.add_task("previewing", total=total)
-        return preview_entities(entities, platform, task=task, progress=lambda: progress.advance(bar))
+            with Progress(console=_stderr_console(), transient=True) as progress:
+                bar = progress.add_task("previewing", total=total)
+                previews = preview_entities(entities, platform, progress=lambda: progress.advance(bar), **kw)
+        if policy is not None:
+            from .preflight import preflight
+
+            previews = preflight(previews, policy, platform, project=project, domain=domain)
+    except ResourceValidationError as e:
+        _fail(f"error: {e}", _EXIT_ERRORS)
+    return previews
 
 
-def _inputs(target: str, platform_files: Sequence[str], pod_template_files: Sequence[str]) -> Tuple[Any, List[Any]]:
-    platform = _load_platform_or_exit(platform_files, pod_template_files)
+def _inputs(target: str, platform_files: Sequence[str], pod_template_files: Sequence[str],
+            policy: Any = None) -> Tuple[Any, List[Any]]:
+    platform = _load_platform_or_exit(platform_files, pod_template_files, policy)
     try:
         return platform, load_target(target)
     except InputError as e:
@@ -297,7 +343,24 @@ def _inputs(target: str, platform_files: Sequence[str], pod_template_files: Sequ
     raise AssertionError("unreachable")
 
 
-def _load_platform_or_exit(platform_files: Sequence[str], pod_template_files: Sequence[str]) -> Any:
+def _load_policy_or_exit(policy_file: Optional[str], no_policy: bool) -> Any:
+    if no_policy:
+        return None
+    from .preflight.policy import load_policy
+
+    try:
+        if policy_file is not None and not os.path.isfile(policy_file):
+            raise ResourceValidationError(f"{policy_file}: no such policy file")
+        return load_policy(policy_file)
+    except ResourceValidationError as e:
+        _fail(str(e), _EXIT_INPUT)
+
+
+def _load_platform_or_exit(platform_files: Sequence[str], pod_template_files: Sequence[str],
+                           policy: Any = None) -> Any:
+    if policy is not None:
+        platform_files = list(policy.platform_files) + list(platform_files)
+        pod_template_files = list(policy.pod_template_files) + list(pod_template_files)
     try:
         return _platform(platform_files, pod_template_files)
     except ResourceValidationError as e:

@@ -106,6 +106,30 @@ def _node_overrides(stock: Callable) -> Callable:
     return with_overrides
 
 
+def _task_with_policy(stock: Callable) -> Callable:
+    """``get_serializable_task``: errors name the task, and the project's policy (when there is one) is enforced
+    on what was serialized (``enforce.check_task``)."""
+    named = _naming(_describe_task, 2)(stock)
+
+    @functools.wraps(stock)
+    def serializable_task(*args, **kwargs):
+        spec = named(*args, **kwargs)
+        from . import enforce
+
+        settings = args[1] if len(args) > 1 else kwargs.get("settings")
+        try:
+            enforce.check_task(spec, settings)
+        except ResourceValidationError as e:
+            if e.task is not None:
+                raise
+            target = args[2] if len(args) > 2 else kwargs.get("entity")
+            raise e.with_context(task=_describe_task(target)) from None
+        return spec
+
+    serializable_task.__flytekitplugins_resources__ = True
+    return serializable_task
+
+
 _STOCK_SIGNATURE = ("entity_mapping", "settings", "entity", "options")
 
 #: What is routed, keyed by name.
@@ -137,7 +161,7 @@ ROUTED: Dict[str, Routed] = {
         Routed("Task.get_extended_resources", "flytekit.core.base_task", "Task.get_extended_resources",
                ("self", "settings"), _constant(convert.get_extended_resources)),
         Routed("get_serializable_task", "flytekit.tools.translator", "get_serializable_task", _STOCK_SIGNATURE,
-               _naming(_describe_task, 2)),
+               _task_with_policy),
         Routed("get_serializable_node", "flytekit.tools.translator", "get_serializable_node", _STOCK_SIGNATURE,
                _naming(_describe_node, 2)),
     )

@@ -24,7 +24,7 @@ from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
 from ..findings import Finding
 from ..platform import Platform
-from . import admin, propeller
+from . import admin, propeller, schema
 
 __all__ = ["PodPreview", "count_previews", "preview_entities"]
 
@@ -57,6 +57,7 @@ def preview_entities(
     project: str = "flytesnacks",
     domain: str = "development",
     progress: Optional[Callable[[], None]] = None,
+    kubernetes_schema: bool = False,
 ) -> List[PodPreview]:
     """One PodPreview per task (and per overridden node, and per plugin replica pod).
 
@@ -65,6 +66,8 @@ def preview_entities(
     too). ``task`` keeps only the task of that name (the full name, or the part after its last ``.``).
     The pods are built in the namespace Flyte's default template gives, ``{project}-{domain}``.
     ``progress`` is called once per task and per overridden node (:func:`count_previews` of them).
+    Every pod is checked with the API server's own rules (``schema.validate_pod``); ``kubernetes_schema=True``
+    adds the OpenAPI schema check when the optional ``kubernetes-validate`` package is installed.
     """
     platform = platform if platform is not None else Platform()
     namespace = f"{project}-{domain}"
@@ -94,7 +97,8 @@ def preview_entities(
         if _wanted(name, task):
             interruptible = template.metadata.interruptible
             found = registration + defaults
-            out.extend(_previews(name, None, defaulted, found, platform, None, interruptible, namespace))
+            out.extend(_previews(name, None, defaulted, found, platform, None, interruptible, namespace,
+                                 kubernetes_schema))
         if progress is not None:
             progress()
 
@@ -109,9 +113,8 @@ def preview_entities(
             if interruptible is None:
                 interruptible = defaulted.metadata.interruptible
             node_id = f"{wf.id.name}/{node.id}" if wf.id.name else node.id
-            out.extend(
-                _previews(name, node_id, defaulted, findings, platform, target.overrides, interruptible, namespace)
-            )
+            out.extend(_previews(name, node_id, defaulted, findings, platform, target.overrides, interruptible,
+                                 namespace, kubernetes_schema))
     return out
 
 
@@ -142,11 +145,17 @@ def _previews(
     overrides: Optional[core_workflow_pb2.TaskNodeOverrides],
     interruptible: bool,
     namespace: str,
+    kubernetes_schema: bool = False,
 ) -> List[PodPreview]:
     built = propeller.build_pods(
         template, platform, overrides=overrides, interruptible=interruptible, task=name, node=node, namespace=namespace
     )
-    return [PodPreview(name, node, b.pod, list(findings) + list(b.findings), b.role) for b in built]
+    out = []
+    for b in built:
+        where = f"{node} ({b.role})" if node and b.role else (b.role or node)
+        valid = schema.validate_pod(b.pod, task=name, node=where, schema=kubernetes_schema)
+        out.append(PodPreview(name, node, b.pod, list(findings) + list(b.findings) + valid, b.role))
+    return out
 
 
 def _overridden_nodes(

@@ -92,8 +92,11 @@ def validate_pod(
     task: Optional[str] = None,
     node: Optional[str] = None,
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    schema: bool = True,
 ) -> List[Finding]:
     """Every reason the API server of ``kubernetes_version`` would refuse ``pod`` (a v1 Pod manifest dict).
+
+    ``schema=False`` skips the OpenAPI layer (about 1.5 ms a pod) and keeps the built-in rules (0.15 ms).
 
     ``k8s.schema`` findings when kubernetes-validate is installed, then ``k8s.invalid`` findings. The pod is
     not modified. ``kubernetes_version`` is ``"1.31"``, ``"v1.31"`` or ``"1.31.4"``; the newest shipped schema
@@ -103,7 +106,7 @@ def validate_pod(
     pod = copy.deepcopy(pod)
     where = _where(pod, task, node)
     findings: List[Finding] = []
-    if schema_available():
+    if schema and schema_available():
         findings.extend(_schema_findings(pod, wanted, kubernetes_version, where, task, node))
     checker = _Checker(where, task, node)
     checker.pod(pod)
