@@ -2,7 +2,10 @@
 limits, accelerator and shared memory that will be registered. Stock flytekit is tried on the same
 examples for comparison. Last, `flyte-resources preview` shows the pods Flyte 1.16 would build from the
 package under the example platform configuration (examples/platform/flyte.yaml): defaults, clamps,
-GPU tolerations and affinity, and the task flyteadmin refuses."""
+GPU tolerations and affinity, and the task flyteadmin refuses. Then the preflight example
+(examples/preflight: a project whose pyproject.toml names the namespace's LimitRange and ResourceQuota and
+the cluster's node groups): `flyte-resources check` finds the task the LimitRange refuses and the one no node
+can run, and `pyflyte package` there stops on the refused one."""
 
 import os
 import pathlib
@@ -46,7 +49,28 @@ def main() -> int:
                              capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     sys.stdout.write(preview.stdout + preview.stderr)
     print(f"(exit status {preview.returncode}: 1 means a finding is an error, here the task flyteadmin refuses)")
-    return 0 if preview.returncode in (0, 1) else preview.returncode
+    if preview.returncode not in (0, 1):
+        return preview.returncode
+    return preflight()
+
+
+def preflight() -> int:
+    project = HERE / "preflight"
+    env = {**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore"}
+    env.pop("FLYTEKITPLUGINS_RESOURCES_POLICY", None)  # the policy is the one in examples/preflight/pyproject.toml
+    print("\n$ cd examples/preflight && flyte-resources check jobs    # the policy in pyproject.toml")
+    check = subprocess.run([sys.executable, "-m", "flytekitplugins.resources", "check", "jobs"], cwd=project,
+                           capture_output=True, text=True, env=env)
+    sys.stdout.write(check.stdout + check.stderr)
+    print(f"(exit status {check.returncode})")
+    print("\n$ cd examples/preflight && pyflyte --pkgs jobs package ...")
+    cmd = [sys.executable, "-m", "flytekit.clis.sdk_in_container.pyflyte", "--pkgs", "jobs", "package",
+           "--image", IMAGE, "-o", str(OUT / "preflight.tgz"), "--force"]
+    stopped = subprocess.run(cmd, cwd=project, capture_output=True, text=True, env=env)
+    lines = [line for line in (stopped.stdout + stopped.stderr).splitlines() if line.strip()]
+    print("\n".join(lines[-8:]))
+    print(f"(exit status {stopped.returncode}: the policy stops the package)")
+    return 0 if check.returncode == 1 and stopped.returncode != 0 else 1
 
 
 if __name__ == "__main__":

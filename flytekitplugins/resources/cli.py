@@ -99,7 +99,9 @@ def _serialize_modules(pkgs: List[str]) -> List[Any]:
             serialize_load_only(pkgs, settings, root)
     except ModuleNotFoundError as e:
         raise InputError(f"{e.name}: no such module or package under {root}") from None
-    with _quiet_stdout(to_stderr=True):
+    from .enforce import suspended
+
+    with _quiet_stdout(to_stderr=True), suspended():  # the policy is checked below, on every task at once
         entities = serialize_get_control_plane_entities(settings, root)
     return [e.to_flyte_idl() for e in entities]
 

@@ -10,18 +10,31 @@ policy this costs one cached lookup per task, and nothing here imports the previ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
-from typing import Any, Optional, Set, Tuple
+from typing import Any, Iterator, Optional, Set, Tuple
 
 from .quantity import ResourceValidationError
 
-__all__ = ["check_task", "reset"]
+__all__ = ["check_task", "reset", "suspended"]
 
 _lock = threading.Lock()
 _cache: dict = {}
 _warned: Set[str] = set()
+_suspended = threading.local()
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """No policy checks while serializing in this block (``flyte-resources check`` runs them all itself)."""
+    depth = getattr(_suspended, "depth", 0)
+    _suspended.depth = depth + 1
+    try:
+        yield
+    finally:
+        _suspended.depth = depth
 
 
 def reset() -> None:
@@ -58,6 +71,8 @@ def _known(value: Optional[str]) -> Optional[str]:
 
 def check_task(task_spec: Any, settings: Any) -> None:
     """Preview and preflight one serialized task (a flytekit ``TaskSpec`` model) against the policy."""
+    if getattr(_suspended, "depth", 0):
+        return
     policy, platform = _policy()
     if policy is None:
         return

@@ -245,7 +245,7 @@ def _paths(source: str, key: str, value: Any, base: str) -> List[str]:
         raise _fail(source, key, f"must be a file path or a list of them, not {value!r}")
     out = []
     for v in value:
-        p = v if os.path.isabs(v) else os.path.join(base, v)
+        p = os.path.normpath(v if os.path.isabs(v) else os.path.join(base, v))
         if not os.path.isfile(p):
             raise _fail(source, key, f"{v!r} does not exist (paths are relative to {base})")
         out.append(p)
