@@ -7,6 +7,7 @@
 3. Quantity.parse vs kubernetes.utils.parse_quantity (cold: every string new; warm: repeated strings)
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -150,7 +151,65 @@ def bench_preview():
     assert len(preview_entities(specs, platform)) == len(TASKS)
     pre = min(timeit.repeat(lambda: preview_entities(specs, platform), number=1, repeat=ROUNDS))
     label = f"preview 1,000 tasks: {pre * 1000:.1f} ms, serializing them {ser * 1000:.1f} ms"
-    return label, pre / ser, 2.0
+    out = [(label, pre / ser, 2.0)]
+
+    from flytekitplugins.resources.preview import schema
+
+    if schema.schema_available():
+        preview_entities(specs[:10], platform, kubernetes_schema=True)  # warm: load the OpenAPI schema once
+        sch = min(timeit.repeat(lambda: preview_entities(specs, platform, kubernetes_schema=True), number=1,
+                                repeat=ROUNDS))
+        out.append((f"the same with the OpenAPI schema check (kubernetes-validate): {sch * 1000:.1f} ms", sch / ser,
+                    None))
+
+    from flytekitplugins.resources.preflight import preflight
+
+    policy = _bench_policy()
+    previews = preview_entities(specs, platform)
+    checked = preflight(previews, policy, platform)
+    assert len(checked) == len(TASKS) and all(any(f.code.startswith("nodefit.") for f in p.findings)
+                                              for p in checked)
+    both = min(timeit.repeat(lambda: preflight(preview_entities(specs, platform), policy, platform), number=1,
+                             repeat=ROUNDS))
+    distinct = len({json.dumps(p.pod, sort_keys=True) for p in previews})
+    out.append((f"preview + preflight (50 node groups, 5 LimitRanges, 5 ResourceQuotas; {distinct} distinct pods): "
+                f"{both * 1000:.1f} ms, preview alone {pre * 1000:.1f} ms", both / pre, 2.0))
+    # the worst case: 1,000 pods that all differ (the checks run once per distinct pod)
+    for i, p in enumerate(previews):
+        p.pod["spec"]["containers"][0]["resources"]["requests"]["cpu"] = f"{100 + i}m"
+    alone = min(timeit.repeat(lambda: preflight(previews, policy, platform), number=1, repeat=ROUNDS))
+    out.append((f"the same with 1,000 distinct pods: preflight {alone * 1000:.1f} ms", (pre + alone) / pre, None))
+    return out
+
+
+def _bench_policy():
+    from flytekitplugins.resources.preflight.limitrange import parse_limit_range
+    from flytekitplugins.resources.preflight.nodefit import parse_node_groups
+    from flytekitplugins.resources.preflight.policy import Policy
+    from flytekitplugins.resources.preflight.quota import parse_resource_quota
+
+    ns = "flytesnacks-development"
+
+    def meta(kind, name):
+        return {"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": ns}}
+
+    ranges = [parse_limit_range({**meta("LimitRange", f"lr{i}"), "spec": {"limits": [
+        {"type": "Container", "max": {"memory": f"{64 + i}Gi"}, "min": {"cpu": "1m"}},
+        {"type": "Pod", "max": {"cpu": f"{100 + i}"}}]}}, "bench") for i in range(5)]
+    quotas = [parse_resource_quota({**meta("ResourceQuota", f"q{i}"), "spec": {"hard": {
+        "requests.cpu": "1000", "limits.memory": "4Ti", "requests.nvidia.com/gpu": "64"}}}, "bench")
+        for i in range(5)]
+    gpu = {"k8s.amazonaws.com/accelerator": "nvidia-tesla-a100"}
+    taint = [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
+    groups = parse_node_groups({"nodeGroups": [
+        {"name": f"g{i:02d}", "count": 3,
+         "allocatable": {"cpu": str(2 + i), "memory": f"{4 + 2 * i}Gi", "pods": "110",
+                         **({"nvidia.com/gpu": str(1 + i % 8)} if i % 5 == 0 else {})},
+         "labels": {"pool": f"p{i % 7}", **(gpu if i % 5 == 0 else {})},
+         "taints": taint if i % 5 == 0 else []}
+        for i in range(50)]}, "bench")
+    return Policy(source="bench", limit_ranges=ranges, quotas=quotas, node_groups=groups, project="flytesnacks",
+                  domain="development")
 
 
 def bench_parse():
@@ -212,7 +271,7 @@ def main():
 
     compileall.compile_dir(str(pathlib.Path(plugin.__file__).parent), quiet=1)
     compileall.compile_file(str(pathlib.Path(plugin.__file__).parent.parent / "resources_entrypoint.py"), quiet=1)
-    results = [bench_import(), *bench_serialize(), bench_preview(), *bench_parse(), *bench_hostile_slope()]
+    results = [bench_import(), *bench_serialize(), *bench_preview(), *bench_parse(), *bench_hostile_slope()]
     width = max(len(r[0]) for r in results)
     print("ratio = plugin / baseline, measured in this run (lower is better)")
     for label, ratio, goal in results:

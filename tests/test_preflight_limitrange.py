@@ -377,14 +377,17 @@ def test_request_from_limit_finding():
 
 
 def test_rounded_up_to_milli():
-    # TestSetDefaultResourceRequirementsPod-style rounding (SetDefaults_ResourceList): 2n is stored as 1m,
-    # which is then below a 2m minimum
-    p = pod("p", 1, reqs(res("2n"), res("1500u")))
+    # TestSetMinimumScalePod (SetDefaults_ResourceList): a 1n memory request and a 2n cpu limit are stored as
+    # 1m, in containers and init containers; the cpu request is then the limit (TestSetDefaultRequestsPod)
+    p = pod("p", 1, reqs(res("", "1n"), res("2n")), reqs(res("", "1n"), res("2n")))
     new, findings = apply_limit_ranges(p, [lr(item("Container", min=res("2m")))])
-    assert container_resources(new) == {"requests": res("1m"), "limits": res("2m")}
-    assert [(f.code, f.before, f.after) for f in findings if f.code == "limitrange.rounded-up"] == [
-        ("limitrange.rounded-up", "2n", "1m"), ("limitrange.rounded-up", "1500u", "2m")]
-    assert errors(findings) == ["minimum cpu usage per Container is 2m, but request is 1m"]
+    for kind in ("containers", "initContainers"):
+        assert container_resources(new, kind) == {"requests": res("1m", "1m"), "limits": res("1m")}
+    assert [(f.field, f.before, f.after) for f in findings if f.code == "limitrange.rounded-up"] == [
+        ("containers[foo-0].requests.memory", "1n", "1m"), ("containers[foo-0].limits.cpu", "2n", "1m"),
+        ("initContainers[foo-0].requests.memory", "1n", "1m"), ("initContainers[foo-0].limits.cpu", "2n", "1m")]
+    # ...which is below a 2m minimum
+    assert errors(findings) == ["minimum cpu usage per Container is 2m, but request is 1m"] * 2
 
 
 def test_default_gpu_limit_reaches_every_container():
@@ -426,18 +429,21 @@ def test_namespace(range_ns, pod_ns, applies):
 
 # ---------------------------------------------------------------------------------------------- parsing
 def test_parse_applies_stored_defaults():
-    # TestDefaultContainerResourceRequirements + SetDefaults_LimitRangeItem (TestSetDefaultLimitRangeItem):
-    # default <- max, defaultRequest <- default, then <- min
-    parsed = lr(item("Container", max=res("1", "1Gi"), min=res("100m", "64Mi"), default=res("", "512Mi")),
-                item("Pod", max=res("4")))
-    c, p = parsed.items
+    # TestSetDefaultLimitRangeItem: default cpu <- max 100m, defaultRequest cpu <- that default, defaultRequest
+    # memory <- min 100Mi
     q = Quantity.parse
-    assert (c.default, c.default_request) == ({"cpu": q("1"), "memory": q("512Mi")},
-                                              {"cpu": q("1"), "memory": q("512Mi")})
+    (c,) = lr(item("Container", max=res("100m"), min=res("", "100Mi"))).items
+    assert (c.default, c.default_request) == ({"cpu": q("100m")}, {"cpu": q("100m"), "memory": q("100Mi")})
+    # TestDefaultContainerResourceRequirements (validLimitRange): given defaults are kept; Pod items get none
+    parsed = valid_limit_range()
+    p, c = parsed.items
+    assert (c.default, c.default_request) == ({"cpu": q("75m"), "memory": q("10Mi")},
+                                              {"cpu": q("50m"), "memory": q("5Mi")})
     assert (p.default, p.default_request) == ({}, {})
-    only_min = lr(item("Container", min=res("100m")))
-    assert only_min.items[0].default == {} and only_min.items[0].default_request == {"cpu": q("100m")}
-    assert parsed.source == SOURCE and parsed.name == "abc" and parsed.namespace is None
+    # a given default (512Mi) wins over the max, and is the default request
+    (c,) = lr(item("Container", max=res("1", "1Gi"), default=res("", "512Mi"))).items
+    assert c.default_request == {"cpu": q("1"), "memory": q("512Mi")}
+    assert (parsed.name, parsed.namespace, parsed.source) == ("abc", None, SOURCE)
 
 
 def _with(**changes: Any) -> Dict[str, Any]:

@@ -243,7 +243,7 @@ USAGE = [
                   "overhead": {"cpu": "250m", "memory": "120Mi"}},
                  {"cpu": "1250m", "requests.cpu": "1250m", "limits.cpu": "2250m", "memory": "1144Mi",
                   "requests.memory": "1144Mi", "pods": "1", "count/pods": "1"},
-                 id="TestPodEvaluatorUsage/pod-overhead"),
+                 id="resourcehelper.PodRequests+PodLimits/overhead"),
     # PodLimits adds the overhead to non-zero limits only: a limit of 0 stays 0
     pytest.param({"containers": [{"name": "c", "resources": {"limits": {"cpu": "0"}}}],
                   "overhead": {"cpu": "250m"}},
@@ -256,7 +256,7 @@ USAGE = [
                       {"name": "s", "restartPolicy": "Always", "resources": {"requests": {"cpu": "500m"}}},
                       {"name": "i", "resources": {"requests": {"cpu": "1200m"}}}]},
                  {"cpu": "1700m", "requests.cpu": "1700m", "pods": "1", "count/pods": "1"},
-                 id="TestPodEvaluatorUsage/restartable-init-container"),
+                 id="resourcehelper.AggregateContainerRequests/restartable-init-container"),
 ]
 
 

@@ -1,6 +1,8 @@
 """Plugin tasks' replica pods (flyteplugins plugins/k8s ray, kfoperators/pytorch, dask at flyte v1.16.8), from
 tasks serialized by the real flytekit plugins."""
 
+import importlib
+
 import pytest
 from flytekit import Resources, task
 
@@ -23,6 +25,13 @@ def _pods(entity, platform=None):
     template = idl(entity).template.to_flyte_idl()
     built = build_pods(template, platform or _platform(), interruptible=template.metadata.interruptible)
     return {b.role.split(" ")[0]: b for b in built}, template
+
+
+def _plugin(package):
+    """The plugin's task module as it is now in sys.modules: other tests re-import plugin modules, and a config
+    class from an older copy fails the plugin's own isinstance checks."""
+    pytest.importorskip(package)
+    return importlib.import_module(package + ".task")
 
 
 def _container(built, name):
@@ -59,7 +68,7 @@ def test_merge_overlay_pod_spec(base, overlay, expected):
 
 
 def test_ray_head_and_workers_from_the_task_pod():
-    ray = pytest.importorskip("flytekitplugins.ray")
+    ray = _plugin("flytekitplugins.ray")
 
     @task(task_config=ray.RayJobConfig(
         head_node_config=ray.HeadNodeConfig(requests=Resources(cpu="4", mem="8Gi")),
@@ -87,7 +96,7 @@ def test_ray_head_and_workers_from_the_task_pod():
 
 
 def test_pytorch_replicas_get_their_own_resources_defaulted_and_clamped():
-    kf = pytest.importorskip("flytekitplugins.kfpytorch")
+    kf = _plugin("flytekitplugins.kfpytorch")
 
     @task(task_config=kf.PyTorch(
         master=kf.Master(requests=Resources(cpu="1")),
@@ -112,7 +121,7 @@ def test_pytorch_replicas_get_their_own_resources_defaulted_and_clamped():
 
 
 def test_elastic_pytorch_has_no_master():
-    kf = pytest.importorskip("flytekitplugins.kfpytorch")
+    kf = _plugin("flytekitplugins.kfpytorch")
 
     @task(task_config=kf.PyTorch(worker=kf.Worker(replicas=2)), requests=Resources(cpu="1"))
     def t() -> None: ...
@@ -125,7 +134,7 @@ def test_elastic_pytorch_has_no_master():
 
 
 def test_dask_worker_scheduler_and_runner():
-    dask = pytest.importorskip("flytekitplugins.dask")
+    dask = _plugin("flytekitplugins.dask")
 
     @task(task_config=dask.Dask(
         scheduler=dask.Scheduler(requests=Resources(cpu="1", mem="2Gi")),

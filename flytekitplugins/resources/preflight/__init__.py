@@ -16,10 +16,12 @@ objects a :class:`~flytekitplugins.resources.preflight.policy.Policy` names for 
 
 from __future__ import annotations
 
-import copy
-from typing import Any, List, Optional
+import json
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Tuple
 
-from .limitrange import apply_limit_ranges
+from ..findings import Finding
+from .limitrange import apply_limit_ranges, copy_json
 from .nodefit import fit
 from .policy import Policy, check_rules, find_policy, load_policy
 from .quota import check_quotas
@@ -30,7 +32,10 @@ __all__ = ["Policy", "find_policy", "load_policy", "preflight"]
 def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, project: Optional[str] = None,
               domain: Optional[str] = None) -> List[Any]:
     """New previews: each pod as admitted (LimitRange defaults applied, in the namespace the policy's template
-    gives), with the preflight findings after the preview's."""
+    gives), with the preflight findings after the preview's.
+
+    The checks are pure functions of the pod: a package's many tasks with the same pod are checked once, and
+    the findings named after each task and node."""
     from ..preview import PodPreview
 
     project = project or policy.project
@@ -39,16 +44,28 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     ranges, quotas = policy.objects_for(namespace)
     rules = policy.rules_for(project, domain)
     label = platform.k8s.gpu_device_node_label if platform is not None else "k8s.amazonaws.com/accelerator"
+    seen: Dict[str, Tuple[Dict[str, Any], List[Finding]]] = {}
     out = []
     for p in previews:
-        pod = copy.deepcopy(p.pod)
-        pod.setdefault("metadata", {})["namespace"] = namespace
-        admitted, found = apply_limit_ranges(pod, ranges, task=p.task, node=_node(p))
-        found = found + check_quotas(admitted, quotas, task=p.task, node=_node(p))
-        found = found + fit(admitted, policy.node_groups, task=p.task, node=_node(p))[1]
-        found = found + check_rules(admitted, rules, gpu_label=label, task=p.task, node=_node(p))
-        out.append(PodPreview(p.task, p.node, admitted, list(p.findings) + found, p.role))
+        # apply_limit_ranges copies the pod: a shallow copy here only sets the namespace
+        pod = {**p.pod, "metadata": {**(p.pod.get("metadata") or {}), "namespace": namespace}}
+        key = json.dumps(pod, sort_keys=True, separators=(",", ":"))
+        if key not in seen:
+            admitted, found = apply_limit_ranges(pod, ranges, task=_SOME_TASK)
+            found = found + check_quotas(admitted, quotas, task=_SOME_TASK)
+            found = found + fit(admitted, policy.node_groups, task=_SOME_TASK)[1]
+            found = found + check_rules(admitted, rules, gpu_label=label, task=_SOME_TASK)
+            seen[key] = (admitted, found)
+        admitted, found = seen[key]
+        node = _node(p)
+        where = f"task '{p.task}'" + (f", node '{node}'" if node else "")
+        named = [replace(f, message=f.message.replace(_SOME_WHERE, where, 1), task=p.task, node=node) for f in found]
+        out.append(PodPreview(p.task, p.node, copy_json(admitted), list(p.findings) + named, p.role))
     return out
+
+
+_SOME_TASK = "\x00task"  # the checks run once per distinct pod, with this name; each task's name replaces it
+_SOME_WHERE = f"task '{_SOME_TASK}'"
 
 
 def _node(p: Any) -> Optional[str]:

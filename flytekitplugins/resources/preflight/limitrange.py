@@ -41,7 +41,6 @@ whose ``metadata.namespace`` differs from the pod's does not apply. Pod updates,
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -79,6 +78,15 @@ ResourceList = Dict[str, Quantity]
 
 
 # ------------------------------------------------------------------------------------------------ shared helpers
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON document (dicts, lists, scalars), several times faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
+
+
 def fail(source: str, path: str, problem: str) -> ResourceValidationError:
     """The error for a bad manifest or pod: ``source: key.path: problem``."""
     return ResourceValidationError(problem, field=f"{source}: {path}" if path else source)
@@ -652,7 +660,7 @@ def apply_limit_ranges(
     pod's (``pod.limits.memory``) value at fault). A malformed pod raises :class:`ResourceValidationError`.
     """
     where = where_prefix(task, node)
-    new = copy.deepcopy(pod)
+    new = copy_json(pod)
     spec, containers = read_pod(new, where)
     adm = _Admission(task, node)
     for c in containers:

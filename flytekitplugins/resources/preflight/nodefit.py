@@ -56,7 +56,7 @@ A group that does not list ``pods`` is not checked for it (a real node always li
 
 from __future__ import annotations
 
-import copy
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_UP
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -355,7 +355,7 @@ def _requests(p: _Pod) -> Dict[str, Quantity]:
 def pod_requests(pod: Dict[str, Any]) -> Dict[str, Quantity]:
     """What the scheduler reserves for ``pod`` (``PodRequests``: containers, init containers, sidecars,
     pod-level requests, overhead), exact, by resource name. ``pod`` is not changed."""
-    return _requests(_Pod(copy.deepcopy(pod), "pod"))
+    return _requests(_Pod(pod, "pod"))  # _Pod only reads
 
 
 # ------------------------------------------------------------------------------------------------ names and values
@@ -396,6 +396,7 @@ def _go_int64(s: str) -> Optional[int]:
     return v if _INT64_MIN <= v <= _INT64_MAX else None
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_scalar_resource(name: str) -> bool:
     """The scheduler's ``IsScalarResourceName``: extended, hugepages, prefixed-native, attachable volumes."""
     if name.startswith("hugepages-") or name.startswith("attachable-volumes-"):
@@ -406,6 +407,7 @@ def _is_scalar_resource(name: str) -> bool:
     return "/" in name and not name.startswith("requests.") and _qualified_name("requests." + name)
 
 
+@functools.lru_cache(maxsize=4096)
 def _as_int(q: Quantity, scale: int) -> int:
     """``MilliValue()`` (scale 3) or ``Value()`` (scale 0): rounded up, away from zero, as Go does."""
     return int((q.as_decimal().scaleb(scale)).to_integral_value(rounding=ROUND_UP))
@@ -424,22 +426,41 @@ class _Reason:
     resource: Optional[str] = None
 
 
-def _resource_reasons(reqs: Dict[str, Quantity], g: NodeGroup) -> List[_Reason]:
-    out: List[_Reason] = []
-    pods = g.allocatable.get("pods")
-    if pods is not None and _as_int(pods, 0) < 1:
-        out.append(_Reason(REASON_TOO_MANY_PODS, "pods", f"{{node}} allows {pods} pods"))
+def _needs(reqs: Dict[str, Quantity]) -> List[Tuple[str, int, Quantity]]:
+    """What ``fitsRequest`` compares, once per pod: (name, the request as an int, the request), in its order;
+    resources the pod does not request (zero) are skipped, as the scheduler skips them."""
     names = [n for n in ("cpu", "memory", "ephemeral-storage") if n in reqs]
     names += sorted(n for n in reqs if n not in ("cpu", "memory", "ephemeral-storage") and _is_scalar_resource(n))
+    out = []
     for name in names:
         need = _as_int(reqs[name], _scale(name))
-        if need <= 0:  # fitsRequest skips what the pod does not request
-            continue
-        have_q = g.allocatable.get(name)
-        have = _as_int(have_q, _scale(name)) if have_q is not None else 0
-        if need > have:
-            has = f"has {have_q}" if have_q is not None else f"has no {name}"
-            out.append(_Reason(f"Insufficient {name}", "resource", f"needs {reqs[name]} {name}; {{node}} {has}", name))
+        if need > 0:
+            out.append((name, need, reqs[name]))
+    return out
+
+
+def _have(g: NodeGroup, name: str) -> Optional[int]:
+    """The group's allocatable ``name`` as an int (None when it has none), computed once per group."""
+    cache = g.__dict__.get("_ints")
+    if cache is None:
+        cache = {}
+        object.__setattr__(g, "_ints", cache)
+    if name not in cache:
+        q = g.allocatable.get(name)
+        cache[name] = _as_int(q, _scale(name)) if q is not None else None
+    return cache[name]
+
+
+def _resource_reasons(needs: List[Tuple[str, int, Quantity]], g: NodeGroup) -> List[_Reason]:
+    out: List[_Reason] = []
+    pods = _have(g, "pods")
+    if pods is not None and pods < 1:
+        out.append(_Reason(REASON_TOO_MANY_PODS, "pods", f"{{node}} allows {g.allocatable['pods']} pods"))
+    for name, need, q in needs:
+        have = _have(g, name)
+        if need > (have or 0):
+            has = f"has {g.allocatable[name]}" if have is not None else f"has no {name}"
+            out.append(_Reason(f"Insufficient {name}", "resource", f"needs {q} {name}; {{node}} {has}", name))
     return out
 
 
@@ -639,8 +660,9 @@ def _describe(g: NodeGroup, keys: Iterable[str]) -> str:
 
 class _Check:
     def __init__(self, pod: Any, where: str) -> None:
-        p = _Pod(copy.deepcopy(pod), where)
+        p = _Pod(pod, where)  # only read
         self.requests = _requests(p)
+        self.needs = _needs(self.requests)
         self.tolerations = _tolerations(p)
         self.selector = _Selector(p)
         node_name = p.spec.get("nodeName")
@@ -652,7 +674,7 @@ class _Check:
             out.append(_Reason(REASON_NODE_NAME, "node-name", f"the pod names node '{self.node_name}'"))
         out += _taint_reasons(self.tolerations, g)
         out += self.selector.reasons(g)
-        out += _resource_reasons(self.requests, g)
+        out += _resource_reasons(self.needs, g)
         return out
 
 

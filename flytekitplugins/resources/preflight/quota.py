@@ -38,7 +38,6 @@ modelled: the admission configuration's ``limitedResources``, a default Priority
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -49,6 +48,7 @@ from .limitrange import (
     add_into,
     aggregate,
     check_keys,
+    copy_json,
     default_requests_from_limits,
     fail,
     header,
@@ -231,7 +231,7 @@ class _PodFacts:
     """The pod as the quota evaluator reads it (after the API server's request defaulting)."""
 
     def __init__(self, pod: Any, where: str) -> None:
-        self.pod = copy.deepcopy(pod)
+        self.pod = copy_json(pod)
         self.spec, self.containers = read_pod(self.pod, where)
         default_requests_from_limits(self.containers)
         self.level_requests: ResourceList = {}
