@@ -146,7 +146,7 @@ def test_a_bad_policy_names_the_file_and_the_key(project, extra, key):
     path = project(extra) / "pyproject.toml"
     with pytest.raises(ResourceValidationError) as e:
         load_policy(str(path))
-    assert str(path) in str(e.value) and key in str(e.value)
+    assert str(e.value).startswith("pyproject.toml [tool.flytekitplugins-resources]: ") and key in str(e.value)
 
 
 def test_a_cluster_file_with_another_kind_is_refused(project, tmp_path):

@@ -182,7 +182,8 @@ def load_policy(path: Optional[str] = None, table: Optional[Dict[str, Any]] = No
             raise _fail(path, "(top level)", "must be a mapping of policy keys")
         tool = doc.get("tool")
         table = tool.get("flytekitplugins-resources", doc) if isinstance(tool, dict) else doc
-    source = f"{path} [{TABLE}]" if path.endswith("pyproject.toml") else path
+    shown = _shown(os.path.abspath(path))
+    source = f"{shown} [{TABLE}]" if path.endswith("pyproject.toml") else shown
     if not isinstance(table, dict):
         raise _fail(source, "(table)", f"must be a table of policy keys, not {type(table).__name__}")
     unknown = sorted(set(table) - _TOP_KEYS)
@@ -248,8 +249,17 @@ def _paths(source: str, key: str, value: Any, base: str) -> List[str]:
         p = os.path.normpath(v if os.path.isabs(v) else os.path.join(base, v))
         if not os.path.isfile(p):
             raise _fail(source, key, f"{v!r} does not exist (paths are relative to {base})")
-        out.append(p)
+        out.append(_shown(p))
     return out
+
+
+def _shown(path: str) -> str:
+    """A path as findings show it: relative to the current directory when that is shorter."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return rel if len(rel) < len(path) else path
 
 
 def _rules(source: str, prefix: str, table: Dict[str, Any]) -> Rules:
