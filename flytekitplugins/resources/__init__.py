@@ -15,6 +15,13 @@ Exports:
   (module ``accelerators``)
 - ``SHARED_MEMORY_MOUNT_NAME``, ``SHARED_MEMORY_MOUNT_PATH``, ``BaseAccelerator``: flytekit's own
 - ``activate``, ``deactivate``, ``is_active``, ``FlytekitResourcesCompatibilityWarning``: the hook
+
+Modules imported on demand (never by the hook; ``import flytekit`` stays as cheap):
+
+- ``platform``: Flyte's platform configuration (``load_platform``); ``findings``: ``Finding``
+- ``preview``: the pods flyteadmin and flytepropeller 1.16 build (``preview_entities``)
+- ``preflight``: LimitRange, ResourceQuota, node fit and the project's policy (``preflight``, ``load_policy``)
+- ``cli``: ``flyte-resources preview | check | report``; ``report``: what a package will register
 """
 
 import os as _os

@@ -4,14 +4,14 @@
 The hook calls :func:`check_task` with each serialized task. When a policy is found
 (``$FLYTEKITPLUGINS_RESOURCES_POLICY``, or ``[tool.flytekitplugins-resources]`` in the nearest
 ``pyproject.toml``), the task's pods are previewed and preflighted; an error stops the command with a
-:class:`ResourceValidationError` listing every refusal, and each warning is printed once to stderr. Without a
-policy this costs one cached lookup per task, and nothing here imports the preview until a policy is found.
+:class:`ResourceValidationError` listing every refusal, and each warning is printed once to stderr. The policy is
+looked up once per process (from the current directory when the first task is serialized); without one this
+costs one dictionary lookup per task, and nothing here imports the preview until a policy is found.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 from typing import Any, Iterator, Optional, Set, Tuple
@@ -45,23 +45,24 @@ def reset() -> None:
 
 
 def _policy() -> Tuple[Any, Any]:
-    key = (os.getcwd(), os.environ.get("FLYTEKITPLUGINS_RESOURCES_POLICY"))
+    """The policy and its platform, looked up once per process (``reset()`` looks again): the hook runs this
+    for every task serialized, so it must cost next to nothing when there is no policy."""
+    found = _cache.get("policy")
+    if found is not None:
+        return found
     with _lock:
-        if key in _cache:
-            return _cache[key]
-    from .preflight.policy import find_policy
+        if "policy" not in _cache:
+            from .preflight.policy import find_policy
 
-    found = find_policy()
-    if found is None:
-        value: Tuple[Any, Any] = (None, None)
-    else:
-        from .preflight.policy import load_policy, platform_from
+            located = find_policy()
+            if located is None:
+                _cache["policy"] = (None, None)
+            else:
+                from .preflight.policy import load_policy, platform_from
 
-        policy = load_policy(*found)
-        value = (policy, platform_from(policy))
-    with _lock:
-        _cache[key] = value
-    return value
+                policy = load_policy(*located)
+                _cache["policy"] = (policy, platform_from(policy))
+        return _cache["policy"]
 
 
 def _known(value: Optional[str]) -> Optional[str]:
@@ -71,10 +72,8 @@ def _known(value: Optional[str]) -> Optional[str]:
 
 def check_task(task_spec: Any, settings: Any) -> None:
     """Preview and preflight one serialized task (a flytekit ``TaskSpec`` model) against the policy."""
-    if getattr(_suspended, "depth", 0):
-        return
-    policy, platform = _policy()
-    if policy is None:
+    policy, platform = _cache.get("policy") or _policy()
+    if policy is None or getattr(_suspended, "depth", 0):
         return
     from .preflight import preflight
     from .preview import preview_entities

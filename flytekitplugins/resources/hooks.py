@@ -23,7 +23,7 @@ import threading
 import warnings
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from . import convert, pod, resources
+from . import convert, enforce, pod, resources
 from .quantity import ResourceValidationError
 
 __all__ = ["CALL_SITES", "FlytekitResourcesCompatibilityWarning", "activate", "deactivate", "is_active"]
@@ -114,8 +114,6 @@ def _task_with_policy(stock: Callable) -> Callable:
     @functools.wraps(stock)
     def serializable_task(*args, **kwargs):
         spec = named(*args, **kwargs)
-        from . import enforce
-
         settings = args[1] if len(args) > 1 else kwargs.get("settings")
         try:
             enforce.check_task(spec, settings)
