@@ -124,3 +124,34 @@ def test_to_dict_has_the_documented_shape(calls):
     d = p.to_dict()
     assert set(d) == {"task", "node", "pod", "findings"}
     assert all(set(f) >= {"level", "code", "message"} for f in d["findings"])
+
+
+def test_a_map_tasks_overridden_array_node_is_previewed_with_flytes_clamp():
+    # a real map_task: flyteadmin gives the task a limit equal to its request, so the node's larger request
+    # is clamped to it by flytepropeller (ApplyResourceOverrides), which the preview says
+    from collections import OrderedDict
+    from typing import List
+
+    from flytekit import Resources, map_task, task, workflow
+    from flytekit.tools.translator import get_serializable
+
+    from .conftest import SETTINGS
+
+    @task(requests=Resources(cpu="1", mem="1Gi"))
+    def square(x: int) -> int:
+        return x * x
+
+    @workflow
+    def wf(xs: List[int]) -> List[int]:
+        return map_task(square)(x=xs).with_overrides(requests=Resources(cpu="2", mem="1Gi"))
+
+    mapping = OrderedDict()
+    get_serializable(mapping, SETTINGS, wf)
+    entities = [e for e in (m.to_flyte_idl() for m in mapping.values())
+                if isinstance(e, (task_pb2.TaskSpec, workflow_pb2.WorkflowSpec))]
+    previews = preview_entities(entities)
+    (node,) = [p for p in previews if p.node is not None]
+    assert node.node.endswith("-arraynode") and "wf/" in node.node
+    assert node.pod["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "1"
+    (clamp,) = [f for f in node.findings if f.code == "propeller.request-clamped"]
+    assert (clamp.field, clamp.before, clamp.after) == ("requests.cpu", "2", "1")
