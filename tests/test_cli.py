@@ -145,3 +145,24 @@ def test_an_unknown_task_is_exit_2(package, builder):
 def test_report_is_the_report_module(package):
     result = _run("report", str(package))
     assert result.exit_code == 0 and "wf.big" in result.stdout
+
+
+def test_a_note_many_pods_share_is_printed_once_with_its_count():
+    import io
+
+    from rich.console import Console
+
+    from flytekitplugins.resources.cli import _render_findings
+
+    notes = [Finding("info", "propeller.default-labels", f"task 't{i}': metadata: label team=ml is added", task=f"t{i}")
+             for i in range(4)]
+    rare = [Finding("info", "propeller.toleration", f"task 't{i}': tolerations: x is added", task=f"t{i}")
+            for i in range(2)]
+    warning = Finding("warning", "propeller.limit-clamped", "task 't0': limits.cpu='8' is changed to '4'", task="t0")
+    out = io.StringIO()
+    _render_findings([(f.task, None, f) for f in notes + rare + [warning]], Console(file=out, width=200))
+    text = out.getvalue()
+    assert text.count("metadata: label team=ml is added") == 1 and "4 pods: metadata: label team=ml" in text
+    assert text.count("tolerations: x is added") == 2  # fewer than three pods: each is printed
+    assert "limits.cpu='8' is changed to '4'" in text
+    assert text.strip().endswith("0 errors, 1 warnings, 3 notes")

@@ -186,17 +186,44 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
 
 def _render_findings(findings: List[Tuple[str, Optional[str], Finding]], console: Any) -> None:
+    """One line per finding; a note that many pods share (the default labels, say) once, with its count."""
     from rich.markup import escape
 
+    unique: List[Finding] = []
     seen = set()
     for _, _, f in findings:
         key = (f.level, f.code, f.message)
-        if key in seen:
-            continue
-        seen.add(key)
-        console.print(f"[{_STYLE.get(f.level, '')}]{f.level:<7}[/] {escape(f.code):<34} {escape(f.message)}")
-    counts = {level: sum(1 for lvl, _, _ in seen if lvl == level) for level in ("error", "warning", "info")}
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    shared: Dict[Tuple[str, str], int] = {}
+    for f in unique:
+        if f.level == "info":
+            shared[(f.code, _without_where(f.message))] = shared.get((f.code, _without_where(f.message)), 0) + 1
+    printed = set()
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in unique:
+        message = f.message
+        if f.level == "info":
+            key = (f.code, _without_where(message))
+            if shared[key] >= _SHARED:
+                if key in printed:
+                    continue
+                printed.add(key)
+                message = f"{shared[key]} pods: {key[1]}"
+        counts[f.level] = counts.get(f.level, 0) + 1
+        console.print(f"[{_STYLE.get(f.level, '')}]{f.level:<7}[/] {escape(f.code):<34} {escape(message)}")
     console.print(f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes")
+
+
+_SHARED = 3  # a note shared by this many pods or more is printed once
+
+
+def _without_where(message: str) -> str:
+    """The message without its ``task '...'[, node '...'] [(role)]: `` prefix."""
+    if message.startswith("task '") and ": " in message:
+        return message.split(": ", 1)[1]
+    return message
 
 
 def _show_progress() -> bool:
