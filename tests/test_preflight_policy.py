@@ -206,3 +206,21 @@ def test_pyflyte_package_stops_on_the_refused_example(tmp_path):
     codes = {(f["task"], f["code"]) for f in json.loads(check.stdout)}
     assert check.returncode == 1
     assert codes == {("jobs.pipeline.aggregate", "limitrange.max"), ("jobs.pipeline.train", "nodefit.no-fit")}
+
+
+def test_the_hook_prints_each_warning_once_and_lets_the_task_through(project, tmp_path, capsys):
+    project()
+    settings = dataclasses.replace(SETTINGS, project="ml", domain="staging")
+
+    # a limit given alone is not checked at registration: flyteadmin lowers it to the platform's 64Gi (and
+    # the request, from the limit, to match: the 16Gi node group is then too small, so no node groups here)
+    (tmp_path / "nodes.yaml").write_text("nodeGroups: []\n")
+
+    @task(limits=Resources(cpu="1", mem="100Gi"))
+    def roomy() -> None: ...
+
+    idl(roomy, settings)
+    idl(roomy, settings)
+    err = capsys.readouterr().err
+    lowered = [line for line in err.splitlines() if "limits.memory='100Gi' is lowered to '64Gi'" in line]
+    assert len(lowered) == 1 and lowered[0].startswith("flytekitplugins-resources: warning: task ")
