@@ -415,7 +415,10 @@ class _Builder:
                 return refuse(f"a volume is already named {name} in the container")
             if m.get("mountPath") == path:
                 return refuse(f"{path} is already mounted in the container")
-        size = str(Quantity.parse(shm.size_limit)) if shm.size_limit else "0"
+        try:
+            size = str(Quantity.parse(shm.size_limit)) if shm.size_limit else "0"
+        except ResourceValidationError as e:
+            return refuse(f"unable to parse size limit: {shm.size_limit} ({e.problem})")
         spec.setdefault("volumes", []).append({"name": name, "emptyDir": {"medium": "Memory", "sizeLimit": size}})
         primary.setdefault("volumeMounts", []).append({"name": name, "mountPath": path})
         self._find(INFO, "propeller.shared-memory", f"volumes: a memory-backed {path} ({name}, sizeLimit {size}) "
