@@ -166,3 +166,41 @@ def test_a_note_many_pods_share_is_printed_once_with_its_count():
     assert text.count("tolerations: x is added") == 2  # fewer than three pods: each is printed
     assert "limits.cpu='8' is changed to '4'" in text
     assert text.strip().endswith("0 errors, 1 warnings, 3 notes")
+
+
+@pytest.mark.parametrize(
+    "files, words",
+    [
+        ({"policy.toml": "max-gpus-per-task = -1\n"}, ["policy.toml", "max-gpus-per-task"]),
+        ({"policy.toml": "cluster = ['limits.yaml']\n", "limits.yaml": "kind: LimitRange\nmetadata: {name: x}\n"
+          "spec: {limits: [{type: Container, max: {cpu: 2GB}}]}\n"}, ["limits.yaml", "max.cpu"]),
+        ({"policy.toml": "node-groups = ['nodes.yaml']\n", "nodes.yaml": "nodeGroups: [{name: a, allocatable: 7}]\n"},
+         ["nodes.yaml", "nodeGroups[0].allocatable"]),
+        ({"policy.toml": "scopes = [\n"}, ["policy.toml", "TOML"]),
+        ({}, ["policy.toml", "no such policy file"]),
+    ],
+    ids=["bad-rule", "bad-limit-range", "bad-node-group", "bad-toml", "missing"],
+)
+def test_a_bad_policy_is_one_line_and_exit_2(package, tmp_path, files, words, builder, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    for command in ("preview", "check"):
+        result = _run(command, str(package), "--policy", "policy.toml")
+        assert result.exit_code == 2, result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and all(w in lines[0] for w in words), lines
+
+
+def test_a_policy_adds_the_preflight_findings_and_no_policy_leaves_them_out(package, tmp_path, builder, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nodes.yaml").write_text("nodeGroups: [{name: tiny, allocatable: {cpu: 100m, pods: '10'}}]\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.flytekitplugins-resources]\nnode-groups = ['nodes.yaml']\n"
+                                             "project = 'ml'\n")
+    found = json.loads(_run("preview", str(package), "-o", "json").stdout)  # the pyproject policy, found
+    assert {p["pod"]["metadata"]["namespace"] for p in found} == {"ml-development"}
+    assert all(any(f["code"] == "nodefit.no-fit" for f in p["findings"]) for p in found)
+    plain = json.loads(_run("preview", str(package), "-o", "json", "--no-policy").stdout)
+    assert not any(f["code"].startswith("nodefit.") for p in plain for f in p["findings"])
+    checked = _run("check", str(package), "-o", "json", "--domain", "production")
+    assert checked.exit_code == 1 and any(f["code"] == "nodefit.no-fit" for f in json.loads(checked.stdout))
