@@ -41,9 +41,10 @@ whose ``metadata.namespace`` differs from the pod's does not apply. Pod updates,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..findings import ERROR, INFO, Finding
 from ..quantity import Quantity, ResourceValidationError
@@ -66,6 +67,7 @@ LIMIT_TYPES = (CONTAINER, POD, PERSISTENT_VOLUME_CLAIM)
 ANNOTATION = "kubernetes.io/limit-ranger"
 
 _MAX_MILLI_VALUE = ((1 << 63) - 1) // 1000  # resource.MaxMilliValue
+_MAX_MILLI_DECIMAL = Decimal(_MAX_MILLI_VALUE)  # for comparing with Decimals (an int is converted every time)
 _STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 _POD_LEVEL = ("cpu", "memory")  # limitranger's supportedPodLevelResources
 _ITEM_KEYS = ("type", "max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
@@ -75,15 +77,16 @@ _DNS_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _DNS_MIDDLE = _DNS_ALNUM | frozenset("-")
 
 ResourceList = Dict[str, Quantity]
+_ZERO = Quantity.parse("0")
 
 
 # ------------------------------------------------------------------------------------------------ shared helpers
 def copy_json(value: Any) -> Any:
     """A deep copy of a JSON document (dicts, lists, scalars), several times faster than ``copy.deepcopy``."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, dict):  # scalars are taken as they are, without a call each
+        return {k: copy_json(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_json(v) for v in value]
+        return [copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
     return value
 
 
@@ -148,8 +151,15 @@ def resource_list(source: str, path: str, value: Any, *, non_negative: bool = Tr
     with ``non_negative``, a negative value is refused as the API server does (``>= 0``)."""
     out: ResourceList = {}
     for k, v in mapping(source, path, value).items():
-        name = string(source, f"{path} (a key)", k, allow_empty=False)
-        q = quantity(source, f"{path}.{name}", v)
+        if type(k) is str and k and type(v) is str:  # the usual case ("cpu": "500m"): no key path to build
+            name = k
+            try:
+                q = Quantity.parse(v)
+            except ResourceValidationError:
+                q = quantity(source, f"{path}.{name}", v)  # raises, naming the key path
+        else:
+            name = string(source, f"{path} (a key)", k, allow_empty=False)
+            q = quantity(source, f"{path}.{name}", v)
         if non_negative and q.sign() < 0:
             raise fail(source, f"{path}.{name}", f"{v!r} must be greater than or equal to 0")
         out[name] = round_up_milli(q) if round_milli else q
@@ -219,6 +229,7 @@ def is_native_resource(name: str) -> bool:
     return "/" not in name or "kubernetes.io/" in name
 
 
+@functools.lru_cache(maxsize=1024)
 def is_extended_resource(name: str) -> bool:
     """``IsExtendedResourceName``: ``example.com/dongle``, not ``requests.*``, valid as ``requests.<name>``."""
     if is_native_resource(name) or name.startswith("requests."):
@@ -228,10 +239,14 @@ def is_extended_resource(name: str) -> bool:
 
 # ------------------------------------------------------------------------------------------------ the pod
 class Container:
-    """One container or init container of a pod dict: where it is, and its parsed requests and limits."""
+    """One container or init container of a pod dict: where it is, and its parsed requests and limits.
 
-    def __init__(self, raw: Dict[str, Any], kind: str, index: int, where: str) -> None:
+    With ``write`` (the default) the values the API server sets (rounded up, defaulted) are also written into
+    ``raw``; without, only the parsed values change, and ``raw`` is only read."""
+
+    def __init__(self, raw: Dict[str, Any], kind: str, index: int, where: str, *, write: bool = True) -> None:
         self.raw = raw
+        self.write = write
         self.init = kind == "initContainers"
         self.name = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name") else str(index)
         self.label = f"{kind}[{self.name}]"  #: ``containers[train]``, for fields and messages
@@ -253,6 +268,8 @@ class Container:
     def set(self, kind: str, name: str, q: Quantity) -> None:
         """Add ``kind`` (``requests``/``limits``) ``name`` to the parsed values and the pod dict."""
         getattr(self, kind)[name] = q
+        if not self.write:
+            return
         res = self.raw.get("resources")
         if not isinstance(res, dict):
             res = self.raw["resources"] = {}
@@ -262,15 +279,16 @@ class Container:
         values[name] = str(q)
 
 
-def read_pod(pod: Any, where: str) -> Tuple[Dict[str, Any], List[Container]]:
-    """The pod's spec and its containers, then init containers; a malformed pod raises naming ``where``."""
+def read_pod(pod: Any, where: str, *, write: bool = True) -> Tuple[Dict[str, Any], List[Container]]:
+    """The pod's spec and its containers, then init containers; a malformed pod raises naming ``where``.
+    Without ``write`` the pod is only read (see :class:`Container`)."""
     if not isinstance(pod, dict):
         raise fail(where, "", f"a pod must be a mapping (a v1 Pod manifest), not {type_name(pod)}")
     spec = mapping(where, "spec", pod.get("spec"))
     out: List[Container] = []
     for kind in ("containers", "initContainers"):
         for i, c in enumerate(sequence(where, f"spec.{kind}", spec.get(kind))):
-            out.append(Container(mapping(where, f"spec.{kind}[{i}]", c), kind, i, where))
+            out.append(Container(mapping(where, f"spec.{kind}[{i}]", c), kind, i, where, write=write))
     return spec, out
 
 
@@ -380,18 +398,40 @@ def _check_container_resource_name(source: str, path: str, name: str) -> None:
         raise fail(source, path, f"{name!r} doesn't follow extended resource name standard")
 
 
-def _milli_or_unit(*qs: Quantity) -> List[Decimal]:
+class _Enforced(NamedTuple):
+    """What ``requestLimitEnforcedValues`` reads of one quantity."""
+
+    milli_ok: bool  #: the value is at most ``MaxMilliValue``
+    milli: Decimal  #: ``MilliValue()``
+    unit: Decimal  #: ``Value()``
+
+
+@functools.lru_cache(maxsize=4096)
+def _enforced(value: Decimal) -> _Enforced:
+    """:class:`_Enforced` of a quantity's exact value (``q.as_decimal()``), once per value: these depend on the
+    value alone, and a LimitRange's values are checked against every container of every pod. (Keyed on the
+    Decimal, which hashes in C, rather than the Quantity.)"""
+    return _Enforced(value <= _MAX_MILLI_DECIMAL, _ceil_scaled_decimal(value, 3), _ceil_scaled_decimal(value, 0))
+
+
+def _milli_or_unit(a: Quantity, b: Quantity, c: Quantity) -> Tuple[Decimal, Decimal, Decimal]:
     """``requestLimitEnforcedValues``: each value's ``MilliValue()`` (x1000, rounded up) when every
     ``Value()`` is at most ``MaxMilliValue``, else each ``Value()`` (rounded up)."""
-    if all(q.as_decimal() <= _MAX_MILLI_VALUE for q in qs):
-        return [_ceil_scaled(q, 3) for q in qs]
-    return [_ceil_scaled(q, 0) for q in qs]
+    x, y, z = _enforced(a.as_decimal()), _enforced(b.as_decimal()), _enforced(c.as_decimal())
+    if x.milli_ok and y.milli_ok and z.milli_ok:
+        return x.milli, y.milli, z.milli
+    return x.unit, y.unit, z.unit
 
 
 def _ceil_scaled(q: Quantity, places: int) -> Decimal:
     """``ScaledValue(-places)``: ``q * 10**places`` rounded to an integer away from zero (Go's
     ``negativeScaleInt64``), exactly, as a Decimal."""
-    sign, digits, exp = q.as_decimal().as_tuple()
+    return _ceil_scaled_decimal(q.as_decimal(), places)
+
+
+def _ceil_scaled_decimal(value: Decimal, places: int) -> Decimal:
+    """:func:`_ceil_scaled` of a quantity's exact value."""
+    sign, digits, exp = value.as_tuple()
     exp = int(exp) + places
     if not any(digits):
         return Decimal(0)
@@ -540,7 +580,7 @@ def _min_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantit
     """``minConstraint``: (message, "requests"/"limits", the value at fault) or None."""
     if req is None:
         return f"minimum {name} usage per {kind} is {enforced}.  No request is specified", "requests", None
-    r, lv, e = _milli_or_unit(req, lim if lim is not None else Quantity.parse("0"), enforced)
+    r, lv, e = _milli_or_unit(req, lim if lim is not None else _ZERO, enforced)
     if r < e:
         return f"minimum {name} usage per {kind} is {enforced}, but request is {req}", "requests", req
     if lim is not None and lv < e:
@@ -553,7 +593,7 @@ def _max_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantit
     """``maxConstraint``."""
     if lim is None:
         return f"maximum {name} usage per {kind} is {enforced}.  No limit is specified", "limits", None
-    r, lv, e = _milli_or_unit(req if req is not None else Quantity.parse("0"), lim, enforced)
+    r, lv, e = _milli_or_unit(req if req is not None else _ZERO, lim, enforced)
     if lv > e:
         return f"maximum {name} usage per {kind} is {enforced}, but limit is {lim}", "limits", lim
     if req is not None and r > e:
@@ -564,24 +604,55 @@ def _max_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantit
 def _ratio_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantity],
                    lim: Optional[Quantity]) -> Optional[Tuple[str, str, Optional[Quantity]]]:
     """``limitRequestRatioConstraint``."""
-    zero = Quantity.parse("0")
-    r, lv, _ = _milli_or_unit(req if req is not None else zero, lim if lim is not None else zero, enforced)
-    head = f"{name} max limit to request ratio per {kind} is {enforced}"
+    r, lv, _ = _milli_or_unit(req if req is not None else _ZERO, lim if lim is not None else _ZERO, enforced)
     if req is None or r == 0:
-        return f"{head}, but no request is specified or request is 0", "requests", req
+        return _ratio_head(kind, name, enforced) + ", but no request is specified or request is 0", "requests", req
     if lim is None or lv == 0:
-        return f"{head}, but no limit is specified or limit is 0", "limits", lim
-    if enforced.as_decimal() <= _MAX_MILLI_VALUE:  # observed * 1000 > enforced.MilliValue()
-        exceeded = _mul(lv, Decimal(1000)) > _mul(_ceil_scaled(enforced, 3), r)
+        return _ratio_head(kind, name, enforced) + ", but no limit is specified or limit is 0", "limits", lim
+    e = _enforced(enforced.as_decimal())
+    if e.milli_ok:  # observed * 1000 > enforced.MilliValue()
+        exceeded = _mul(lv, Decimal(1000)) > _mul(e.milli, r)
     else:
-        exceeded = lv > _mul(_ceil_scaled(enforced, 0), r)
+        exceeded = lv > _mul(e.unit, r)
     if exceeded:
-        return f"{head}, but provided ratio is {_go_float_ratio(lv, r)}", "limits", lim
+        return f"{_ratio_head(kind, name, enforced)}, but provided ratio is {_go_float_ratio(lv, r)}", "limits", lim
     return None
+
+
+def _ratio_head(kind: str, name: str, enforced: Quantity) -> str:
+    return f"{name} max limit to request ratio per {kind} is {enforced}"
 
 
 _CHECKS = (("min", "limitrange.min", _min_problem), ("max", "limitrange.max", _max_problem),
            ("max_limit_request_ratio", "limitrange.max-ratio", _ratio_problem))
+Constraint = Tuple[str, Any, str, Quantity]  # (finding code, the _*_problem function, resource name, enforced)
+
+
+def _constraints(item: LimitRangeItem) -> Tuple[Constraint, ...]:
+    """An item's constraints in the order they are checked (min, max, then ratio; each by resource name),
+    worked out once per item and kept on it (a LimitRangeItem is frozen)."""
+    out = item.__dict__.get("_constraints")
+    if out is None:
+        out = tuple((code, fn, name, enforced) for attr, code, fn in _CHECKS
+                    for name, enforced in sorted(getattr(item, attr).items()))
+        object.__setattr__(item, "_constraints", out)  # a cache, not a field (not in ==, repr)
+    return out
+
+
+def _range_defaults(lr: LimitRange) -> Tuple[ResourceList, ResourceList]:
+    """``defaultContainerResourceRequirements`` of a LimitRange: (requests, limits), its Container items'
+    ``defaultRequest`` and ``default`` (a later item winning), sorted by name; worked out once per range."""
+    out = lr.__dict__.get("_defaults")
+    if out is None:
+        limits: ResourceList = {}
+        requests: ResourceList = {}
+        for item in lr.items:
+            if item.type == CONTAINER:
+                requests.update(item.default_request)
+                limits.update(item.default)
+        out = (dict(sorted(requests.items())), dict(sorted(limits.items())))
+        object.__setattr__(lr, "_defaults", out)  # a cache, not a field (not in ==, repr)
+    return out
 
 
 class _Admission:
@@ -595,31 +666,29 @@ class _Admission:
 
     def check(self, lr: LimitRange, item: LimitRangeItem, where: str, requests: ResourceList,
               limits: ResourceList) -> None:
-        for attr, code, fn in _CHECKS:
-            for name, enforced in sorted(getattr(item, attr).items()):
-                problem = fn(item.type, name, enforced, requests.get(name), limits.get(name))
-                if problem is None:
-                    continue
-                text, kind, value = problem
-                path = f"{where}.{kind}.{name}"
-                self.add(ERROR, code, f"{text} [{path}, {lr.label}]", field=path,
-                         before=None if value is None else str(value), source=lr.label)
+        for code, fn, name, enforced in _constraints(item):
+            problem = fn(item.type, name, enforced, requests.get(name), limits.get(name))
+            if problem is None:
+                continue
+            text, kind, value = problem
+            path = f"{where}.{kind}.{name}"
+            self.add(ERROR, code, f"{text} [{path}, {lr.label}]", field=path,
+                     before=None if value is None else str(value), source=lr.label)
 
 
 def _merge_defaults(lr: LimitRange, containers: Sequence[Container], adm: _Admission,
                     pod: Dict[str, Any]) -> None:
     """``PodMutateLimitFunc``: ``defaultContainerResourceRequirements`` + ``mergePodResourceRequirements``."""
-    limits: ResourceList = {}
-    requests: ResourceList = {}
-    for item in lr.items:
-        if item.type == CONTAINER:
-            requests.update(item.default_request)
-            limits.update(item.default)
+    requests, limits = _range_defaults(lr)
+    if not requests and not limits:
+        return
     notes: List[str] = []
     ordered = [c for c in containers if not c.init] + [c for c in containers if c.init]
     for c in ordered:
-        set_requests = [k for k in sorted(requests) if k not in c.requests]
-        set_limits = [k for k in sorted(limits) if k not in c.limits]
+        set_requests = [k for k in requests if k not in c.requests]
+        set_limits = [k for k in limits if k not in c.limits]
+        if not set_requests and not set_limits:  # the usual case: the container has them all
+            continue
         for kind, names, values, code, what in (
                 ("requests", set_requests, requests, "limitrange.default-request", "default request"),
                 ("limits", set_limits, limits, "limitrange.default-limit", "default limit")):
@@ -680,16 +749,18 @@ def apply_limit_ranges(
     for lr in applicable:
         _merge_defaults(lr, containers, adm, new)
     level_requests, level_limits = pod_level(spec, where)
+    pod_totals: Optional[Tuple[ResourceList, ResourceList]] = None  # the same for every Pod item
     for lr in applicable:
         for item in lr.items:
             if item.type == CONTAINER:
                 for c in containers:
                     adm.check(lr, item, c.label, c.requests, c.limits)
             elif item.type == POD:
-                requests, limits = aggregate(containers, "requests"), aggregate(containers, "limits")
-                for values, level in ((requests, level_requests), (limits, level_limits)):
-                    for name, q in (level or {}).items():
-                        if name in _POD_LEVEL:
-                            values[name] = q
-                adm.check(lr, item, "pod", requests, limits)
+                if pod_totals is None:
+                    pod_totals = aggregate(containers, "requests"), aggregate(containers, "limits")
+                    for values, level in zip(pod_totals, (level_requests, level_limits)):
+                        for name, q in (level or {}).items():
+                            if name in _POD_LEVEL:
+                                values[name] = q
+                adm.check(lr, item, "pod", *pod_totals)
     return new, adm.findings

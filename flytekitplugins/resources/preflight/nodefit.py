@@ -56,10 +56,12 @@ A group that does not list ``pods`` is not checked for it (a real node always li
 
 from __future__ import annotations
 
+import bisect
 import functools
+import operator
 from dataclasses import dataclass
-from decimal import ROUND_UP
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from decimal import ROUND_UP, Decimal
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..findings import ERROR, INFO, Finding
 from ..quantity import Quantity, ResourceValidationError
@@ -295,24 +297,36 @@ class _Pod:
 
     def get(self, key: str, kind: str) -> Any:
         value = self.spec.get(key)
+        if value is None:
+            return [] if kind == "list" else {} if kind == "map" else None
         if kind == "list":
-            return _sequence(self.where, f"spec.{key}", value)
+            return value if isinstance(value, list) else _sequence(self.where, f"spec.{key}", value)
         if kind == "map":
-            return _mapping(self.where, f"spec.{key}", value)
+            return value if isinstance(value, dict) else _mapping(self.where, f"spec.{key}", value)
         return value
 
     def resource_list(self, path: str, value: Any) -> Dict[str, Quantity]:
         out: Dict[str, Quantity] = {}
         for k, v in _mapping(self.where, path, value).items():
+            if type(k) is str and k and type(v) is str:  # the usual case ("cpu": "500m"): no key path to build
+                try:
+                    q = Quantity.parse(v)
+                except ResourceValidationError:
+                    q = None
+                if q is not None and q.sign() >= 0:
+                    out[k] = q
+                    continue
             name = _string(self.where, f"{path} (a key)", k, allow_empty=False)
-            out[name] = _quantity(self.where, f"{path}.{name}", v)
+            out[name] = _quantity(self.where, f"{path}.{name}", v)  # raises for a bad or negative value
         return out
 
     def container_requests(self, field: str, i: int, c: Any) -> Tuple[Dict[str, Quantity], bool]:
         path = f"spec.{field}[{i}]"
         c = _mapping(self.where, path, c)
-        res = _mapping(self.where, f"{path}.resources", c.get("resources"))
-        reqs = self.resource_list(f"{path}.resources.requests", res.get("requests"))
+        res = c.get("resources")
+        res = res if isinstance(res, dict) else _mapping(self.where, f"{path}.resources", res)
+        requests = res.get("requests")
+        reqs = self.resource_list(f"{path}.resources.requests", requests) if requests is not None else {}
         return reqs, c.get("restartPolicy") == "Always"
 
 
@@ -407,10 +421,15 @@ def _is_scalar_resource(name: str) -> bool:
     return "/" in name and not name.startswith("requests.") and _qualified_name("requests." + name)
 
 
-@functools.lru_cache(maxsize=4096)
 def _as_int(q: Quantity, scale: int) -> int:
     """``MilliValue()`` (scale 3) or ``Value()`` (scale 0): rounded up, away from zero, as Go does."""
-    return int((q.as_decimal().scaleb(scale)).to_integral_value(rounding=ROUND_UP))
+    return _decimal_as_int(q.as_decimal(), scale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal_as_int(value: Decimal, scale: int) -> int:
+    """:func:`_as_int` of a quantity's exact value, once per value (keyed on the Decimal, which hashes in C)."""
+    return int(value.scaleb(scale).to_integral_value(rounding=ROUND_UP))
 
 
 def _scale(name: str) -> int:
@@ -418,11 +437,10 @@ def _scale(name: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ the filters
-@dataclass(frozen=True)
-class _Reason:
+class _Reason(NamedTuple):
     text: str  #: kube-scheduler's wording
     kind: str  #: "resource", "pods", "taint", "affinity", "node-name"
-    detail: str  #: what is needed and what the group has
+    detail: str  #: what is needed and what the group has ("" until _Check.detailed fills it in)
     resource: Optional[str] = None
 
 
@@ -439,29 +457,93 @@ def _needs(reqs: Dict[str, Quantity]) -> List[Tuple[str, int, Quantity]]:
     return out
 
 
-def _have(g: NodeGroup, name: str) -> Optional[int]:
-    """The group's allocatable ``name`` as an int (None when it has none), computed once per group."""
-    cache = g.__dict__.get("_ints")
-    if cache is None:
-        cache = {}
-        object.__setattr__(g, "_ints", cache)
-    if name not in cache:
-        q = g.allocatable.get(name)
-        cache[name] = _as_int(q, _scale(name)) if q is not None else None
-    return cache[name]
+class _GroupView:
+    """What the filters read of a group, worked out once per group (a NodeGroup is frozen): the taints the
+    scheduler filters on, whether it allows no pod at all, and the allocatable values as ints, each converted
+    the first time a pod asks for it."""
+
+    __slots__ = ("allocatable", "ints", "taints", "taint_reason", "no_pods")
+
+    def __init__(self, g: NodeGroup) -> None:
+        self.allocatable = g.allocatable
+        self.ints: Dict[str, Optional[int]] = {}
+        self.taints = tuple(t for t in g.taints if t["effect"] in _FILTERED_EFFECTS)
+        #: the taint reason (without details) for a pod with no tolerations: it names the first taint
+        self.taint_reason = _taint_reason(self.taints[0], "") if self.taints else None
+        pods = self.have("pods")
+        self.no_pods = pods is not None and pods < 1
+
+    def have(self, name: str) -> Optional[int]:
+        """The allocatable ``name`` as an int, None when the group has none."""
+        try:
+            return self.ints[name]
+        except KeyError:
+            q = self.allocatable.get(name)
+            have = self.ints[name] = _as_int(q, _scale(name)) if q is not None else None
+            return have
 
 
-def _resource_reasons(needs: List[Tuple[str, int, Quantity]], g: NodeGroup) -> List[_Reason]:
-    out: List[_Reason] = []
-    pods = _have(g, "pods")
-    if pods is not None and pods < 1:
-        out.append(_Reason(REASON_TOO_MANY_PODS, "pods", f"{{node}} allows {g.allocatable['pods']} pods"))
-    for name, need, q in needs:
-        have = _have(g, name)
-        if need > (have or 0):
-            has = f"has {g.allocatable[name]}" if have is not None else f"has no {name}"
-            out.append(_Reason(f"Insufficient {name}", "resource", f"needs {q} {name}; {{node}} {has}", name))
-    return out
+def _view(g: NodeGroup) -> _GroupView:
+    """The group's :class:`_GroupView`, kept on the group itself."""
+    view = g.__dict__.get("_view")
+    if view is None:
+        view = _GroupView(g)
+        object.__setattr__(g, "_view", view)  # frozen dataclass: a cache, not a field (not in ==, repr)
+    return view
+
+
+# the reasons without details are shared (immutable): the details are worked out for the closest group only
+_WRONG_NODE = _Reason(REASON_NODE_NAME, "node-name", "")
+_TOO_MANY_PODS = _Reason(REASON_TOO_MANY_PODS, "pods", "")
+_NO_AFFINITY = _Reason(REASON_AFFINITY, "affinity", "")
+_FITS: Tuple[_Reason, ...] = ()
+
+
+@functools.lru_cache(maxsize=1024)
+def _insufficient(name: str) -> _Reason:
+    """``Insufficient <name>``, without details."""
+    return _Reason(f"Insufficient {name}", "resource", "", name)
+
+
+class _GroupList:
+    """Node groups as :func:`fit` reads them, worked out once per list of groups (:func:`_group_list`): each
+    group's :class:`_GroupView`, the groups with taints the scheduler filters on, those that allow no pod,
+    those that are named nodes, and per resource the groups ordered by how much of it they have, so that the
+    groups short of a request are found by bisection rather than one by one."""
+
+    def __init__(self, groups: Sequence[NodeGroup]) -> None:
+        self.groups = tuple(groups)  # held: the ids in the cache key stay these groups' ids
+        self.views = [_view(g) for g in self.groups]
+        self.tainted = [i for i, v in enumerate(self.views) if v.taints]
+        self.no_pods = [i for i, v in enumerate(self.views) if v.no_pods]
+        self.named = [i for i, g in enumerate(self.groups) if g.node_name]
+        self._by_amount: Dict[str, Tuple[List[int], List[int]]] = {}
+
+    def short_of(self, name: str, need: int) -> List[int]:
+        """The groups (indices, in order) with less than ``need`` of ``name``; a group without it has 0."""
+        by_amount = self._by_amount.get(name)
+        if by_amount is None:
+            have = [v.have(name) or 0 for v in self.views]
+            order = sorted(range(len(have)), key=have.__getitem__)
+            by_amount = self._by_amount[name] = ([have[i] for i in order], order)
+        amounts, order = by_amount
+        return sorted(order[:bisect.bisect_left(amounts, need)])
+
+
+_GROUP_LISTS: Dict[Tuple[int, ...], _GroupList] = {}
+
+
+def _group_list(groups: Sequence[NodeGroup]) -> _GroupList:
+    """The :class:`_GroupList` of ``groups``, kept for the next pods checked against the same groups (a
+    policy's node groups are checked against every pod). The key is the groups' identities; the entry holds
+    the groups, so that no id in a key can belong to another object while the entry is kept."""
+    key = tuple(map(id, groups))
+    found = _GROUP_LISTS.get(key)
+    if found is None:
+        if len(_GROUP_LISTS) >= 16:
+            _GROUP_LISTS.clear()
+        found = _GROUP_LISTS[key] = _GroupList(groups)
+    return found
 
 
 def _tolerates(tol: Dict[str, Any], taint: Dict[str, str]) -> bool:
@@ -480,16 +562,8 @@ def _taint_text(t: Dict[str, str]) -> str:
     return f"{t['key']}={t['value']}:{t['effect']}" if t["value"] else f"{t['key']}:{t['effect']}"
 
 
-def _taint_reasons(tolerations: List[Dict[str, Any]], g: NodeGroup) -> List[_Reason]:
-    untolerated = [t for t in g.taints
-                   if t["effect"] in _FILTERED_EFFECTS and not any(_tolerates(tol, t) for tol in tolerations)]
-    if not untolerated:
-        return []
-    first = untolerated[0]
-    which = ", ".join(_taint_text(t) for t in untolerated)
-    plural = "s" if len(untolerated) > 1 else ""
-    return [_Reason(f"node(s) had untolerated taint {{{first['key']}: {first['value']}}}", "taint",
-                    f"{{node}} has taint{plural} {which} that the pod does not tolerate")]
+def _taint_reason(first: Dict[str, str], detail: str) -> _Reason:
+    return _Reason(f"node(s) had untolerated taint {{{first['key']}: {first['value']}}}", "taint", detail)
 
 
 def _values_text(values: Sequence[str]) -> str:
@@ -554,8 +628,8 @@ def _requirement_text(r: Dict[str, Any]) -> str:
     return f"{r['key']} {r['operator']} {_values_text(r['values'])}"
 
 
-def _term_failure(term: Dict[str, List[Dict[str, Any]]], g: NodeGroup) -> Optional[str]:
-    """Why a (non-empty) nodeSelectorTerm does not match the group, or None when it matches."""
+def _term_invalid(term: Dict[str, List[Dict[str, Any]]]) -> Optional[str]:
+    """Why a nodeSelectorTerm matches no node whatever its labels (a requirement does not parse), or None."""
     for r in term["matchExpressions"]:
         problem = _requirement_problem(r, field=False)
         if problem is not None:
@@ -564,6 +638,14 @@ def _term_failure(term: Dict[str, List[Dict[str, Any]]], g: NodeGroup) -> Option
         problem = _requirement_problem(r, field=True)
         if problem is not None:
             return f"is invalid ({problem}), so it matches no node"
+    return None
+
+
+def _term_failure(term: Dict[str, List[Dict[str, Any]]], invalid: Optional[str], g: NodeGroup) -> Optional[str]:
+    """Why a (non-empty) nodeSelectorTerm does not match the group, or None when it matches; ``invalid`` is
+    :func:`_term_invalid` of the term."""
+    if invalid is not None:
+        return invalid
     for r in term["matchExpressions"]:
         if not _label_matches(r, g.labels):
             return f"needs {_requirement_text(r)}: {_has_text(r['key'], g.labels)}"
@@ -599,6 +681,9 @@ class _Selector:
                                for j, r in enumerate(_sequence(w, f"{tp}.{kind}", t.get(kind)))]
                         for kind in ("matchExpressions", "matchFields")}
                 self.terms.append(term)
+        #: the non-empty terms (the others are skipped), each with why it is invalid (or None)
+        self.nonempty = [(t, _term_invalid(t)) for t in self.terms or () if t["matchExpressions"] or t["matchFields"]]
+        self.any_group = not self.node_selector and self.terms is None  #: nothing to match
 
     def _requirement(self, path: str, r: Any) -> Dict[str, Any]:
         w = self.where
@@ -617,15 +702,26 @@ class _Selector:
             out += [r["key"] for r in t["matchExpressions"]]
         return out
 
-    def reasons(self, g: NodeGroup) -> List[_Reason]:
+    def matches(self, g: NodeGroup) -> bool:
+        """``reasons(g) == []``: the nodeSelector matches and so does a non-empty term (when there are terms)."""
+        if self.any_group:
+            return True
+        labels = g.labels
+        for k, v in self.node_selector.items():
+            if labels.get(k) != v:
+                return False
+        return self.terms is None or any(_term_failure(t, invalid, g) is None for t, invalid in self.nonempty)
+
+    def problems(self, g: NodeGroup) -> str:
+        """Why the group does not match (the detail of the affinity reason; empty when it matches)."""
         problems = []
         for k, v in self.node_selector.items():
             if g.labels.get(k) != v:
                 problems.append(f"the pod's nodeSelector needs {k}={v}; {_has_text(k, g.labels)}")
                 break
         if self.terms is not None:
-            terms = [t for t in self.terms if t["matchExpressions"] or t["matchFields"]]
-            failures = [_term_failure(t, g) for t in terms]
+            terms = self.nonempty
+            failures = [_term_failure(t, invalid, g) for t, invalid in terms]
             if not terms:
                 problems.append("the pod's required node affinity has no non-empty nodeSelectorTerm, "
                                 "so it matches no node")
@@ -636,9 +732,7 @@ class _Selector:
                     problems.append("the pod's required node affinity matches none of its "
                                     f"{len(failures)} nodeSelectorTerms: "
                                     + ", ".join(f"[{i}] {f}" for i, f in enumerate(failures)))
-        if not problems:
-            return []
-        return [_Reason(REASON_AFFINITY, "affinity", "; ".join(problems))]
+        return "; ".join(problems)
 
 
 def _tolerations(p: _Pod) -> List[Dict[str, Any]]:
@@ -668,19 +762,65 @@ class _Check:
         node_name = p.spec.get("nodeName")
         self.node_name = _string(where, "spec.nodeName", node_name) if node_name else None
 
+    def all_reasons(self, groups: _GroupList) -> List[Sequence[_Reason]]:
+        """For each group (in order), the reasons without details why the pod does not fit it: empty when it
+        fits. Filter by filter over the groups that can fail it; a group's reasons come in the order of the
+        filters: node name, taints, node affinity, then resources."""
+        found: Dict[int, List[_Reason]] = {}
+        if self.node_name:
+            for i in groups.named:
+                if groups.groups[i].node_name != self.node_name:
+                    found.setdefault(i, []).append(_WRONG_NODE)
+        for i in groups.tainted:
+            view = groups.views[i]
+            if not self.tolerations:  # none of the taints is tolerated
+                found.setdefault(i, []).append(view.taint_reason)
+            else:
+                untolerated = self.untolerated(view.taints)
+                if untolerated:
+                    found.setdefault(i, []).append(_taint_reason(untolerated[0], ""))
+        if not self.selector.any_group:
+            for i, g in enumerate(groups.groups):
+                if not self.selector.matches(g):
+                    found.setdefault(i, []).append(_NO_AFFINITY)
+        for i in groups.no_pods:
+            found.setdefault(i, []).append(_TOO_MANY_PODS)
+        for name, need, _ in self.needs:
+            reason = _insufficient(name)
+            for i in groups.short_of(name, need):
+                found.setdefault(i, []).append(reason)
+        return [found.get(i, _FITS) for i in range(len(groups.groups))]
+
+    def untolerated(self, taints: Sequence[Dict[str, str]]) -> List[Dict[str, str]]:
+        return [t for t in taints if not any(_tolerates(tol, t) for tol in self.tolerations)]
+
     def reasons(self, g: NodeGroup) -> List[_Reason]:
-        out: List[_Reason] = []
-        if self.node_name and g.node_name and g.node_name != self.node_name:
-            out.append(_Reason(REASON_NODE_NAME, "node-name", f"the pod names node '{self.node_name}'"))
-        out += _taint_reasons(self.tolerations, g)
-        out += self.selector.reasons(g)
-        out += _resource_reasons(self.needs, g)
-        return out
+        """Every reason the pod does not fit ``g`` (empty: it fits), with its details."""
+        return [self.detailed(r, g) for r in self.all_reasons(_GroupList((g,)))[0]]
+
+    def detailed(self, r: _Reason, g: NodeGroup) -> _Reason:
+        """``r``, a reason the pod does not fit ``g``, with its detail: what is needed and what the group has."""
+        if r.kind == "node-name":
+            detail = f"the pod names node '{self.node_name}'"
+        elif r.kind == "taint":
+            untolerated = self.untolerated(_view(g).taints)
+            which = ", ".join(_taint_text(t) for t in untolerated)
+            plural = "s" if len(untolerated) > 1 else ""
+            detail = f"{{node}} has taint{plural} {which} that the pod does not tolerate"
+        elif r.kind == "affinity":
+            detail = self.selector.problems(g)
+        elif r.kind == "pods":
+            detail = f"{{node}} allows {g.allocatable['pods']} pods"
+        else:
+            name = r.resource or ""
+            have = f"has {g.allocatable[name]}" if _view(g).have(name) is not None else f"has no {name}"
+            detail = f"needs {self.requests[name]} {name}; {{node}} {have}"
+        return r._replace(detail=detail)
 
 
 def group_reasons(pod: Dict[str, Any], group: NodeGroup) -> List[str]:
     """kube-scheduler's reasons why ``pod`` does not fit one node of ``group`` (empty: it fits)."""
-    return [r.text for r in _Check(pod, "pod").reasons(group)]
+    return [r.text for r in _Check(pod, "pod").all_reasons(_GroupList((group,)))[0]]
 
 
 def _where(task: Optional[str], node: Optional[str]) -> str:
@@ -696,6 +836,10 @@ def _closest_detail(g: NodeGroup, reasons: List[_Reason], keys: List[str]) -> st
     text = "; ".join(r.detail for r in reasons)
     head, sep, tail = text.partition("{node}")
     return head + (first + tail.replace("{node}", "it") if sep else "")
+
+
+_SOURCE = operator.attrgetter("source")
+_NAME = operator.attrgetter("name")
 
 
 def _field_of(r: _Reason) -> str:
@@ -721,19 +865,21 @@ def fit(
         return [], []
     where = _where(task, node)
     check = _Check(pod, where)
-    per_group = [(g, check.reasons(g)) for g in groups]
-    fitting = [g.name for g, rs in per_group if not rs]
-    sources = ", ".join(dict.fromkeys(g.source for g in groups if g.source)) or None
+    per_group = check.all_reasons(_group_list(groups))  # the details only for the closest group
+    fitting = [g.name for g, rs in zip(groups, per_group) if not rs]
+    sources = ", ".join(dict.fromkeys(filter(None, map(_SOURCE, groups)))) or None
     reqs = ", ".join(f"{k}={v}" for k, v in sorted(check.requests.items()))
     if fitting:
-        names = ", ".join(f"'{n}'" for n in fitting)
+        names = "'" + "', '".join(fitting) + "'"
         msg = f"{where}: fits node group{'s' if len(fitting) > 1 else ''} {names} ({len(fitting)} of {len(groups)})"
         return fitting, [Finding(INFO, "nodefit.fits", msg, task=task, node=node, before=reqs or None,
                                  after=", ".join(fitting), source=sources)]
-    g, rs = min(per_group, key=lambda gr: (len(gr[1]), gr[0].name))
+    fewest = min(map(len, per_group))  # the closest: fewest reasons, then the first by name
+    g = min([g for g, rs in zip(groups, per_group) if len(rs) == fewest], key=_NAME)
+    rs = check.reasons(g)
     detail = _closest_detail(g, rs, check.selector.keys())
     msg = (f"{where}: fits no node group ({len(groups)} given); closest is '{g.name}' "
            f"({', '.join(r.text for r in rs)}): {detail}")
-    after = " | ".join(f"{gg.name}: {', '.join(r.text for r in rrs)}" for gg, rrs in per_group)
+    after = " | ".join([f"{gg.name}: {', '.join([r.text for r in rrs])}" for gg, rrs in zip(groups, per_group)])
     return [], [Finding(ERROR, "nodefit.no-fit", msg, task=task, node=node, field=_field_of(rs[0]),
                         before=reqs or None, after=after, source=sources)]

@@ -48,7 +48,6 @@ from .limitrange import (
     add_into,
     aggregate,
     check_keys,
-    copy_json,
     default_requests_from_limits,
     fail,
     header,
@@ -228,12 +227,18 @@ def _pod_level_supported(name: str) -> bool:
 
 
 class _PodFacts:
-    """The pod as the quota evaluator reads it (after the API server's request defaulting)."""
+    """The pod as the quota evaluator reads it (after the API server's request defaulting); ``pod`` is only
+    read. What the quotas ask of it is worked out once (``usage``, ``best_effort``, ``container_usage``)."""
 
     def __init__(self, pod: Any, where: str) -> None:
-        self.pod = copy_json(pod)
-        self.spec, self.containers = read_pod(self.pod, where)
+        self.pod = pod
+        self.spec, self.containers = read_pod(pod, where, write=False)
         default_requests_from_limits(self.containers)
+        self._usage: Optional[ResourceList] = None
+        self._best_effort: Optional[bool] = None
+        self._container_usage: Optional[List[ResourceList]] = None
+        self._missing: Dict[Tuple[str, ...], Dict[str, List[str]]] = {}
+        self._requested: Dict[Tuple[str, ...], Tuple[ResourceList, str]] = {}
         self.level_requests: ResourceList = {}
         self.level_limits: ResourceList = {}
         self.has_level = self.spec.get("resources") is not None
@@ -243,10 +248,47 @@ class _PodFacts:
                                                 non_negative=False)
             self.level_limits = resource_list(where, "spec.resources.limits", res.get("limits"), non_negative=False)
         self.overhead = resource_list(where, "spec.overhead", self.spec.get("overhead"), non_negative=False)
+        #: ``IsPodLevelResourcesSet``: a supported resource in pod-level requests or limits
+        self.level_set = any(_pod_level_supported(k) for k in list(self.level_requests) + list(self.level_limits))
 
     def level_resources_set(self) -> bool:
         """``IsPodLevelResourcesSet``: a supported resource in pod-level requests or limits."""
-        return any(_pod_level_supported(k) for k in list(self.level_requests) + list(self.level_limits))
+        return self.level_set
+
+    def usage(self) -> ResourceList:
+        """:func:`_usage`, once."""
+        if self._usage is None:
+            self._usage = _usage(self)
+        return self._usage
+
+    def best_effort(self) -> bool:
+        """:func:`_is_best_effort`, once."""
+        if self._best_effort is None:
+            self._best_effort = _is_best_effort(self)
+        return self._best_effort
+
+    def missing(self, tracked: Tuple[str, ...]) -> Dict[str, List[str]]:
+        """:func:`_missing`, once per set of tracked resources (quotas often track the same ones)."""
+        missing = self._missing.get(tracked)
+        if missing is None:
+            missing = self._missing[tracked] = _missing(self, tracked)
+        return missing
+
+    def requested(self, names: Tuple[str, ...]) -> Tuple[ResourceList, str]:
+        """The pod's non-zero usage of ``names`` (a quota's ``hard``, in its order), and as ``prettyPrint``
+        shows it (``nothing`` when empty); once per set of names."""
+        out = self._requested.get(names)
+        if out is None:
+            usage = self.usage()
+            requested = {k: usage[k] for k in names if k in usage and usage[k].sign() != 0}
+            out = self._requested[names] = (requested, _pretty(requested, list(requested)) or "nothing")
+        return out
+
+    def container_usage(self) -> List[ResourceList]:
+        """Each container's and init container's own usage (``podComputeUsageHelper`` of its resources)."""
+        if self._container_usage is None:
+            self._container_usage = [_compute_usage(c.requests, c.limits) for c in self.containers]
+        return self._container_usage
 
     def requests(self) -> ResourceList:
         """``PodRequests`` (overhead included)."""
@@ -271,15 +313,18 @@ class _PodFacts:
         return lims
 
 
+_COMPUTE = tuple((name, f"requests.{name}", f"limits.{name}") for name in ("cpu", "memory", "ephemeral-storage"))
+
+
 def _compute_usage(requests: ResourceList, limits: ResourceList) -> ResourceList:
     """``podComputeUsageHelper``."""
     out: ResourceList = {"pods": _ONE}
-    for name in ("cpu", "memory", "ephemeral-storage"):
+    for name, request_name, limit_name in _COMPUTE:
         if name in requests:
             out[name] = requests[name]
-            out[f"requests.{name}"] = requests[name]
+            out[request_name] = requests[name]
         if name in limits:
-            out[f"limits.{name}"] = limits[name]
+            out[limit_name] = limits[name]
     for name, q in requests.items():
         if name.startswith("hugepages-"):
             out[name] = q
@@ -363,7 +408,7 @@ def _scope_matches(req: ScopeRequirement, facts: _PodFacts) -> bool:
     if s in ("Terminating", "NotTerminating"):
         return _is_terminating(facts.spec) == (s == "Terminating")
     if s in ("BestEffort", "NotBestEffort"):
-        return _is_best_effort(facts) == (s == "BestEffort")
+        return facts.best_effort() == (s == "BestEffort")
     if s == "PriorityClass":
         return _priority_matches(req, facts.spec)
     if s == "CrossNamespacePodAffinity":
@@ -387,10 +432,9 @@ def _missing(facts: _PodFacts, required: Sequence[str]) -> Dict[str, List[str]]:
     """``Constraints``: for each required resource, the containers that do not set it."""
     wanted = [r for r in required if r in _VALIDATION_SET]
     missing: Dict[str, List[str]] = {}
-    if facts.level_resources_set():
+    if not wanted or facts.level_resources_set():
         return missing
-    for c in facts.containers:
-        has = _compute_usage(c.requests, c.limits)
+    for c, has in zip(facts.containers, facts.container_usage()):
         for r in wanted:
             if r not in has and c.name not in missing.setdefault(r, []):
                 missing[r].append(c.name)
@@ -399,7 +443,30 @@ def _missing(facts: _PodFacts, required: Sequence[str]) -> Dict[str, List[str]]:
 
 def _pretty(values: ResourceList, names: Sequence[str]) -> str:
     """``prettyPrint``: ``name=value`` sorted by name, joined with commas."""
-    return ",".join(f"{k}={values[k]}" for k in sorted(names))
+    return ",".join([f"{k}={values[k]}" for k in sorted(names)])
+
+
+class _QuotaFacts:
+    """What the admission check reads of a quota, worked out once per quota (a ResourceQuota is frozen)."""
+
+    __slots__ = ("label", "tracked", "tracked_text", "selectors", "names", "hard_text", "hard_values")
+
+    def __init__(self, rq: ResourceQuota) -> None:
+        self.label = rq.label
+        self.tracked = tuple(_matching_resources(sorted(rq.hard)))  #: the quota's resources that a pod uses
+        self.tracked_text = ",".join(sorted(self.tracked))
+        self.selectors = rq.selectors
+        self.names = tuple(rq.hard)
+        self.hard_text = _pretty(rq.hard, list(rq.hard))
+        self.hard_values = {k: q.as_decimal() for k, q in rq.hard.items()}  #: exact, to compare with the usage
+
+
+def _quota_facts(rq: ResourceQuota) -> _QuotaFacts:
+    facts = rq.__dict__.get("_facts")
+    if facts is None:
+        facts = _QuotaFacts(rq)
+        object.__setattr__(rq, "_facts", facts)  # a cache, not a field (not in ==, repr)
+    return facts
 
 
 def check_quotas(
@@ -419,39 +486,36 @@ def check_quotas(
     where = where_prefix(task, node)
     facts = _PodFacts(pod, where)
     namespace = pod_namespace(facts.pod)
-    usage: Optional[ResourceList] = None
     findings: List[Finding] = []
-
-    def add(level: str, code: str, text: str, **kw: Any) -> None:
-        findings.append(Finding(level, code, f"{where}: {text}", task=task, node=node, **kw))
-
     for rq in quotas:
         if rq.namespace and namespace and rq.namespace != namespace:
             continue
-        tracked = _matching_resources(sorted(rq.hard))
-        if not tracked or not all(_scope_matches(s, facts) for s in rq.selectors):
+        qf = _quota_facts(rq)
+        tracked, label = qf.tracked, qf.label
+        if not tracked or (qf.selectors and not all(_scope_matches(s, facts) for s in qf.selectors)):
             continue
-        if usage is None:
-            usage = _usage(facts)
-        missing = _missing(facts, tracked)
+        missing = facts.missing(tracked)
         if missing:
             text = "; ".join(f"{r} for: {','.join(names)}" for r, names in sorted(missing.items()))
-            add(ERROR, "quota.missing", f"failed quota: {rq.name}: must specify {text} [{rq.label}]",
-                field=",".join(sorted(missing)), source=rq.label)
-        requested = {k: usage[k] for k in rq.hard if k in usage and usage[k].sign() != 0}
-        exceeded = sorted(k for k, q in requested.items() if q > rq.hard[k])
+            findings.append(Finding(ERROR, "quota.missing",
+                                    f"{where}: failed quota: {rq.name}: must specify {text} [{label}]",
+                                    task=task, node=node, field=",".join(sorted(missing)), source=label))
+        requested, requested_text = facts.requested(qf.names)
+        hard = qf.hard_values
+        exceeded = sorted([k for k, q in requested.items() if q.as_decimal() > hard[k]])
         if exceeded:
             used = {k: _ZERO for k in exceeded}
-            add(ERROR, "quota.exceeds",
-                f"exceeded quota: {rq.name}, requested: {_pretty(requested, exceeded)}, used: "
-                f"{_pretty(used, exceeded)}, limited: {_pretty(rq.hard, exceeded)} [{rq.label}]",
-                field=",".join(exceeded), before=_pretty(requested, exceeded), after=_pretty(rq.hard, exceeded),
-                source=rq.label)
+            findings.append(Finding(
+                ERROR, "quota.exceeds",
+                f"{where}: exceeded quota: {rq.name}, requested: {_pretty(requested, exceeded)}, used: "
+                f"{_pretty(used, exceeded)}, limited: {_pretty(rq.hard, exceeded)} [{label}]",
+                task=task, node=node, field=",".join(exceeded), before=_pretty(requested, exceeded),
+                after=_pretty(rq.hard, exceeded), source=label))
         ns = rq.namespace or namespace
-        add(INFO, "quota.usage-unknown",
-            f"{rq.label} also counts the other pods in {f'namespace {ns}' if ns else 'the namespace'}; their usage "
-            "is unknown "
-            f"offline, so this pod was checked alone (requested: {_pretty(requested, list(requested)) or 'nothing'}"
-            f"; hard: {_pretty(rq.hard, list(rq.hard))})",
-            field=",".join(sorted(tracked)), source=rq.label)
+        findings.append(Finding(
+            INFO, "quota.usage-unknown",
+            f"{where}: {label} also counts the other pods in {f'namespace {ns}' if ns else 'the namespace'}; their "
+            "usage is unknown offline, so this pod was checked alone "
+            f"(requested: {requested_text}; hard: {qf.hard_text})",
+            task=task, node=node, field=qf.tracked_text, source=label))
     return findings
