@@ -248,22 +248,23 @@ class Container:
         self.raw = raw
         self.write = write
         self.init = kind == "initContainers"
-        self.name = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name") else str(index)
+        name = raw.get("name")
+        self.name = name if isinstance(name, str) and name else str(index)
         self.label = f"{kind}[{self.name}]"  #: ``containers[train]``, for fields and messages
-        path = f"spec.{kind}[{index}]"
+        path = f"spec.{kind}[{index}].resources"
         self.sidecar = self.init and raw.get("restartPolicy") == "Always"
-        res = mapping(where, f"{path}.resources", raw.get("resources"))
-        self.requests = resource_list(where, f"{path}.resources.requests", res.get("requests"),
-                                      non_negative=False, round_milli=False)
-        self.limits = resource_list(where, f"{path}.resources.limits", res.get("limits"),
-                                    non_negative=False, round_milli=False)
+        res = raw.get("resources")
+        if not isinstance(res, dict):
+            res = mapping(where, path, res)
+        # SetDefaults_ResourceList: the values rounded up to milli units, as the API server stores them
+        self.requests, rounded_requests = _stored_values(where, path + ".requests", res.get("requests"))
+        self.limits, rounded_limits = _stored_values(where, path + ".limits", res.get("limits"))
         self.rounded: List[Tuple[str, str, Quantity, Quantity]] = []  #: (kind, name, before, after)
-        for kind in ("requests", "limits"):
-            for name, q in list(getattr(self, kind).items()):
-                r = round_up_milli(q)
-                if r is not q:  # SetDefaults_ResourceList
-                    self.set(kind, name, r)
-                    self.rounded.append((kind, name, q, r))
+        if rounded_requests or rounded_limits:
+            self.rounded = [*(("requests", name, q, r) for name, q, r in rounded_requests),
+                            *(("limits", name, q, r) for name, q, r in rounded_limits)]
+            for kind, name, _, r in self.rounded:
+                self.set(kind, name, r)
 
     def set(self, kind: str, name: str, q: Quantity) -> None:
         """Add ``kind`` (``requests``/``limits``) ``name`` to the parsed values and the pod dict."""
@@ -277,6 +278,46 @@ class Container:
         if not isinstance(values, dict):
             values = res[kind] = {}
         values[name] = str(q)
+
+
+Rounded = Tuple[str, Quantity, Quantity]  # (name, before, after)
+
+
+def _stored_values(where: str, path: str, value: Any) -> Tuple[ResourceList, Tuple[Rounded, ...]]:
+    """A container's ``requests`` or ``limits`` (at ``path``) as the API server stores them: each value rounded
+    up to milli units; with the values it rounded. A malformed one raises naming ``where`` and ``path``."""
+    if value is None:
+        return {}, ()
+    if type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+        try:  # the usual case: names and values are strings, and often the same ones from pod to pod
+            values, rounded = _stored_strings(tuple(value.items()))
+            return dict(values), rounded
+        except ResourceValidationError:
+            pass  # read again below, to say where
+    values = resource_list(where, path, value, non_negative=False, round_milli=False)
+    rounded = []
+    for name, q in list(values.items()):
+        r = round_up_milli(q)
+        if r is not q:
+            values[name] = r
+            rounded.append((name, q, r))
+    return values, tuple(rounded)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_strings(items: Tuple[Tuple[str, str], ...]) -> Tuple[ResourceList, Tuple[Rounded, ...]]:
+    """:func:`_stored_values` of ``{name: value}`` strings, once per distinct set of them (only exact ``str``
+    keys and values: a cache key must not equate ``1`` with ``True``). A bad name or value raises."""
+    values: ResourceList = {}
+    rounded = []
+    for name, text in items:
+        if not name:
+            raise ResourceValidationError("must not be empty")
+        q = Quantity.parse(text)
+        r = values[name] = round_up_milli(q)
+        if r is not q:
+            rounded.append((name, q, r))
+    return values, tuple(rounded)
 
 
 def read_pod(pod: Any, where: str, *, write: bool = True) -> Tuple[Dict[str, Any], List[Container]]:

@@ -513,6 +513,8 @@ class _GroupList:
 
     def __init__(self, groups: Sequence[NodeGroup]) -> None:
         self.groups = tuple(groups)  # held: the ids in the cache key stay these groups' ids
+        self.names = [g.name for g in self.groups]
+        self.sources = ", ".join(dict.fromkeys(g.source for g in self.groups if g.source)) or None  #: their files
         self.views = [_view(g) for g in self.groups]
         self.tainted = [i for i, v in enumerate(self.views) if v.taints]
         self.no_pods = [i for i, v in enumerate(self.views) if v.no_pods]
@@ -789,7 +791,10 @@ class _Check:
             reason = _insufficient(name)
             for i in groups.short_of(name, need):
                 found.setdefault(i, []).append(reason)
-        return [found.get(i, _FITS) for i in range(len(groups.groups))]
+        out: List[Sequence[_Reason]] = [_FITS] * len(groups.groups)
+        for i, rs in found.items():
+            out[i] = rs
+        return out
 
     def untolerated(self, taints: Sequence[Dict[str, str]]) -> List[Dict[str, str]]:
         return [t for t in taints if not any(_tolerates(tol, t) for tol in self.tolerations)]
@@ -838,7 +843,6 @@ def _closest_detail(g: NodeGroup, reasons: List[_Reason], keys: List[str]) -> st
     return head + (first + tail.replace("{node}", "it") if sep else "")
 
 
-_SOURCE = operator.attrgetter("source")
 _NAME = operator.attrgetter("name")
 
 
@@ -865,9 +869,10 @@ def fit(
         return [], []
     where = _where(task, node)
     check = _Check(pod, where)
-    per_group = check.all_reasons(_group_list(groups))  # the details only for the closest group
-    fitting = [g.name for g, rs in zip(groups, per_group) if not rs]
-    sources = ", ".join(dict.fromkeys(filter(None, map(_SOURCE, groups)))) or None
+    group_list = _group_list(groups)
+    per_group = check.all_reasons(group_list)  # the details only for the closest group
+    fitting = [name for name, rs in zip(group_list.names, per_group) if not rs]
+    sources = group_list.sources
     reqs = ", ".join(f"{k}={v}" for k, v in sorted(check.requests.items()))
     if fitting:
         names = "'" + "', '".join(fitting) + "'"
