@@ -81,12 +81,15 @@ _ZERO = Quantity.parse("0")
 
 
 # ------------------------------------------------------------------------------------------------ shared helpers
+_JSON_CONTAINERS = (dict, list)
+
+
 def copy_json(value: Any) -> Any:
     """A deep copy of a JSON document (dicts, lists, scalars), several times faster than ``copy.deepcopy``."""
     if isinstance(value, dict):  # scalars are taken as they are, without a call each
-        return {k: copy_json(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+        return {k: copy_json(v) if isinstance(v, _JSON_CONTAINERS) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
+        return [copy_json(v) if isinstance(v, _JSON_CONTAINERS) else v for v in value]
     return value
 
 
@@ -455,10 +458,11 @@ def _enforced(value: Decimal) -> _Enforced:
     return _Enforced(value <= _MAX_MILLI_DECIMAL, _ceil_scaled_decimal(value, 3), _ceil_scaled_decimal(value, 0))
 
 
-def _milli_or_unit(a: Quantity, b: Quantity, c: Quantity) -> Tuple[Decimal, Decimal, Decimal]:
-    """``requestLimitEnforcedValues``: each value's ``MilliValue()`` (x1000, rounded up) when every
-    ``Value()`` is at most ``MaxMilliValue``, else each ``Value()`` (rounded up)."""
-    x, y, z = _enforced(a.as_decimal()), _enforced(b.as_decimal()), _enforced(c.as_decimal())
+def _milli_or_unit(a: Quantity, b: Quantity, z: _Enforced) -> Tuple[Decimal, Decimal, Decimal]:
+    """``requestLimitEnforcedValues`` of ``a``, ``b`` and the enforced value (``z`` is its :func:`_enforced`):
+    each value's ``MilliValue()`` (x1000, rounded up) when every ``Value()`` is at most ``MaxMilliValue``,
+    else each ``Value()`` (rounded up)."""
+    x, y = _enforced(a.as_decimal()), _enforced(b.as_decimal())
     if x.milli_ok and y.milli_ok and z.milli_ok:
         return x.milli, y.milli, z.milli
     return x.unit, y.unit, z.unit
@@ -616,12 +620,13 @@ def parse_limit_range(doc: Any, source: str) -> LimitRange:
 
 
 # ------------------------------------------------------------------------------------------------ admission
-def _min_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantity],
+def _min_problem(kind: str, name: str, enforced: Quantity, ev: _Enforced, req: Optional[Quantity],
                  lim: Optional[Quantity]) -> Optional[Tuple[str, str, Optional[Quantity]]]:
-    """``minConstraint``: (message, "requests"/"limits", the value at fault) or None."""
+    """``minConstraint``: (message, "requests"/"limits", the value at fault) or None; ``ev`` is
+    :func:`_enforced` of ``enforced``."""
     if req is None:
         return f"minimum {name} usage per {kind} is {enforced}.  No request is specified", "requests", None
-    r, lv, e = _milli_or_unit(req, lim if lim is not None else _ZERO, enforced)
+    r, lv, e = _milli_or_unit(req, lim if lim is not None else _ZERO, ev)
     if r < e:
         return f"minimum {name} usage per {kind} is {enforced}, but request is {req}", "requests", req
     if lim is not None and lv < e:
@@ -629,12 +634,12 @@ def _min_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantit
     return None
 
 
-def _max_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantity],
+def _max_problem(kind: str, name: str, enforced: Quantity, ev: _Enforced, req: Optional[Quantity],
                  lim: Optional[Quantity]) -> Optional[Tuple[str, str, Optional[Quantity]]]:
     """``maxConstraint``."""
     if lim is None:
         return f"maximum {name} usage per {kind} is {enforced}.  No limit is specified", "limits", None
-    r, lv, e = _milli_or_unit(req if req is not None else _ZERO, lim, enforced)
+    r, lv, e = _milli_or_unit(req if req is not None else _ZERO, lim, ev)
     if lv > e:
         return f"maximum {name} usage per {kind} is {enforced}, but limit is {lim}", "limits", lim
     if req is not None and r > e:
@@ -642,19 +647,18 @@ def _max_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantit
     return None
 
 
-def _ratio_problem(kind: str, name: str, enforced: Quantity, req: Optional[Quantity],
+def _ratio_problem(kind: str, name: str, enforced: Quantity, ev: _Enforced, req: Optional[Quantity],
                    lim: Optional[Quantity]) -> Optional[Tuple[str, str, Optional[Quantity]]]:
     """``limitRequestRatioConstraint``."""
-    r, lv, _ = _milli_or_unit(req if req is not None else _ZERO, lim if lim is not None else _ZERO, enforced)
+    r, lv, _ = _milli_or_unit(req if req is not None else _ZERO, lim if lim is not None else _ZERO, ev)
     if req is None or r == 0:
         return _ratio_head(kind, name, enforced) + ", but no request is specified or request is 0", "requests", req
     if lim is None or lv == 0:
         return _ratio_head(kind, name, enforced) + ", but no limit is specified or limit is 0", "limits", lim
-    e = _enforced(enforced.as_decimal())
-    if e.milli_ok:  # observed * 1000 > enforced.MilliValue()
-        exceeded = _mul(lv, Decimal(1000)) > _mul(e.milli, r)
+    if ev.milli_ok:  # observed * 1000 > enforced.MilliValue()
+        exceeded = _mul(lv, Decimal(1000)) > _mul(ev.milli, r)
     else:
-        exceeded = lv > _mul(e.unit, r)
+        exceeded = lv > _mul(ev.unit, r)
     if exceeded:
         return f"{_ratio_head(kind, name, enforced)}, but provided ratio is {_go_float_ratio(lv, r)}", "limits", lim
     return None
@@ -666,7 +670,7 @@ def _ratio_head(kind: str, name: str, enforced: Quantity) -> str:
 
 _CHECKS = (("min", "limitrange.min", _min_problem), ("max", "limitrange.max", _max_problem),
            ("max_limit_request_ratio", "limitrange.max-ratio", _ratio_problem))
-Constraint = Tuple[str, Any, str, Quantity]  # (finding code, the _*_problem function, resource name, enforced)
+Constraint = Tuple[str, Any, str, Quantity, _Enforced]  # (finding code, _*_problem, resource, enforced, its values)
 
 
 def _constraints(item: LimitRangeItem) -> Tuple[Constraint, ...]:
@@ -674,7 +678,7 @@ def _constraints(item: LimitRangeItem) -> Tuple[Constraint, ...]:
     worked out once per item and kept on it (a LimitRangeItem is frozen)."""
     out = item.__dict__.get("_constraints")
     if out is None:
-        out = tuple((code, fn, name, enforced) for attr, code, fn in _CHECKS
+        out = tuple((code, fn, name, enforced, _enforced(enforced.as_decimal())) for attr, code, fn in _CHECKS
                     for name, enforced in sorted(getattr(item, attr).items()))
         object.__setattr__(item, "_constraints", out)  # a cache, not a field (not in ==, repr)
     return out
@@ -707,8 +711,8 @@ class _Admission:
 
     def check(self, lr: LimitRange, item: LimitRangeItem, where: str, requests: ResourceList,
               limits: ResourceList) -> None:
-        for code, fn, name, enforced in _constraints(item):
-            problem = fn(item.type, name, enforced, requests.get(name), limits.get(name))
+        for code, fn, name, enforced, ev in _constraints(item):
+            problem = fn(item.type, name, enforced, ev, requests.get(name), limits.get(name))
             if problem is None:
                 continue
             text, kind, value = problem

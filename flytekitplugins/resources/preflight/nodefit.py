@@ -58,7 +58,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import operator
 from dataclasses import dataclass
 from decimal import ROUND_UP, Decimal
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
@@ -462,14 +461,12 @@ class _GroupView:
     scheduler filters on, whether it allows no pod at all, and the allocatable values as ints, each converted
     the first time a pod asks for it."""
 
-    __slots__ = ("allocatable", "ints", "taints", "taint_reason", "no_pods")
+    __slots__ = ("allocatable", "ints", "taints", "no_pods")
 
     def __init__(self, g: NodeGroup) -> None:
         self.allocatable = g.allocatable
         self.ints: Dict[str, Optional[int]] = {}
         self.taints = tuple(t for t in g.taints if t["effect"] in _FILTERED_EFFECTS)
-        #: the taint reason (without details) for a pod with no tolerations: it names the first taint
-        self.taint_reason = _taint_reason(self.taints[0], "") if self.taints else None
         pods = self.have("pods")
         self.no_pods = pods is not None and pods < 1
 
@@ -505,11 +502,30 @@ def _insufficient(name: str) -> _Reason:
     return _Reason(f"Insufficient {name}", "resource", "", name)
 
 
+class _Decisions(NamedTuple):
+    """What the filters decide for one pod against a :class:`_GroupList` (groups by index): all that the groups'
+    reasons (without details) depend on, so that they are put together once for pods that decide alike."""
+
+    wrong_node: Tuple[int, ...]  #: named nodes other than the one the pod names (``spec.nodeName``)
+    taints: Optional[Tuple[Tuple[int, int], ...]]  #: (group, its first untolerated taint); None: each one's first
+    affinity: Tuple[int, ...]  #: the groups its nodeSelector or required node affinity does not match
+    short: Tuple[Tuple[str, int], ...]  #: per request: (resource, how many groups, least first, have too little)
+
+
+class _Outcome(NamedTuple):
+    """The groups' reasons for one set of :class:`_Decisions`."""
+
+    reasons: Tuple[Tuple[_Reason, ...], ...]  #: per group, why the pod does not fit it (no details); () if it does
+    fitting: Tuple[str, ...]  #: the names of the groups it fits
+    closest: int  #: when it fits none: the group with the fewest reasons, then the first by name
+    after: str  #: when it fits none: every group's reasons (``name: reason, reason | name: ...``)
+
+
 class _GroupList:
     """Node groups as :func:`fit` reads them, worked out once per list of groups (:func:`_group_list`): each
     group's :class:`_GroupView`, the groups with taints the scheduler filters on, those that allow no pod,
-    those that are named nodes, and per resource the groups ordered by how much of it they have, so that the
-    groups short of a request are found by bisection rather than one by one."""
+    those that are named nodes, per resource the groups ordered by how much of it they have (the groups short
+    of a request are found by bisection, not one by one), and the outcome of each set of decisions seen."""
 
     def __init__(self, groups: Sequence[NodeGroup]) -> None:
         self.groups = tuple(groups)  # held: the ids in the cache key stay these groups' ids
@@ -519,17 +535,53 @@ class _GroupList:
         self.tainted = [i for i, v in enumerate(self.views) if v.taints]
         self.no_pods = [i for i, v in enumerate(self.views) if v.no_pods]
         self.named = [i for i, g in enumerate(self.groups) if g.node_name]
-        self._by_amount: Dict[str, Tuple[List[int], List[int]]] = {}
+        self._amounts: Dict[str, Tuple[List[int], List[int]]] = {}
+        self._outcomes: Dict[_Decisions, _Outcome] = {}
 
-    def short_of(self, name: str, need: int) -> List[int]:
-        """The groups (indices, in order) with less than ``need`` of ``name``; a group without it has 0."""
-        by_amount = self._by_amount.get(name)
-        if by_amount is None:
+    def by_amount(self, name: str) -> Tuple[List[int], List[int]]:
+        """(how much ``name`` the groups have, least first, a group without it having 0; the groups in that
+        order), once per resource."""
+        found = self._amounts.get(name)
+        if found is None:
             have = [v.have(name) or 0 for v in self.views]
             order = sorted(range(len(have)), key=have.__getitem__)
-            by_amount = self._by_amount[name] = ([have[i] for i in order], order)
-        amounts, order = by_amount
-        return sorted(order[:bisect.bisect_left(amounts, need)])
+            found = self._amounts[name] = ([have[i] for i in order], order)
+        return found
+
+    def short(self, name: str, need: int) -> int:
+        """How many groups have less than ``need`` of ``name``: the first ones of :meth:`by_amount`."""
+        return bisect.bisect_left(self.by_amount(name)[0], need)
+
+    def outcome(self, d: _Decisions) -> _Outcome:
+        """The groups' reasons for ``d``, put together once per distinct decisions."""
+        found = self._outcomes.get(d)
+        if found is None:
+            if len(self._outcomes) >= 1024:
+                self._outcomes.clear()
+            found = self._outcomes[d] = self._assemble(d)
+        return found
+
+    def _assemble(self, d: _Decisions) -> _Outcome:
+        found: Dict[int, List[_Reason]] = {}  # a group's reasons come in the order of the filters
+        for i in d.wrong_node:
+            found.setdefault(i, []).append(_WRONG_NODE)
+        for i, t in ((i, 0) for i in self.tainted) if d.taints is None else d.taints:
+            found.setdefault(i, []).append(_taint_reason(self.views[i].taints[t]))
+        for i in d.affinity:
+            found.setdefault(i, []).append(_NO_AFFINITY)
+        for i in self.no_pods:
+            found.setdefault(i, []).append(_TOO_MANY_PODS)
+        for name, k in d.short:
+            reason = _insufficient(name)
+            for i in sorted(self.by_amount(name)[1][:k]):
+                found.setdefault(i, []).append(reason)
+        reasons = tuple(tuple(found.get(i, _FITS)) for i in range(len(self.groups)))
+        fitting = tuple(name for name, rs in zip(self.names, reasons) if not rs)
+        closest, after = -1, ""
+        if reasons and not fitting:
+            closest = min(range(len(reasons)), key=lambda i: (len(reasons[i]), self.names[i]))
+            after = " | ".join(f"{name}: {', '.join(r.text for r in rs)}" for name, rs in zip(self.names, reasons))
+        return _Outcome(reasons, fitting, closest, after)
 
 
 _GROUP_LISTS: Dict[Tuple[int, ...], _GroupList] = {}
@@ -564,8 +616,9 @@ def _taint_text(t: Dict[str, str]) -> str:
     return f"{t['key']}={t['value']}:{t['effect']}" if t["value"] else f"{t['key']}:{t['effect']}"
 
 
-def _taint_reason(first: Dict[str, str], detail: str) -> _Reason:
-    return _Reason(f"node(s) had untolerated taint {{{first['key']}: {first['value']}}}", "taint", detail)
+def _taint_reason(first: Dict[str, str]) -> _Reason:
+    """The taint reason, naming the first taint the pod does not tolerate (without details)."""
+    return _Reason(f"node(s) had untolerated taint {{{first['key']}: {first['value']}}}", "taint", "")
 
 
 def _values_text(values: Sequence[str]) -> str:
@@ -705,7 +758,8 @@ class _Selector:
         return out
 
     def matches(self, g: NodeGroup) -> bool:
-        """``reasons(g) == []``: the nodeSelector matches and so does a non-empty term (when there are terms)."""
+        """The nodeSelector matches the group, and so does a non-empty term when there are terms (else
+        :meth:`problems` says why not)."""
         if self.any_group:
             return True
         labels = g.labels
@@ -764,44 +818,37 @@ class _Check:
         node_name = p.spec.get("nodeName")
         self.node_name = _string(where, "spec.nodeName", node_name) if node_name else None
 
-    def all_reasons(self, groups: _GroupList) -> List[Sequence[_Reason]]:
-        """For each group (in order), the reasons without details why the pod does not fit it: empty when it
-        fits. Filter by filter over the groups that can fail it; a group's reasons come in the order of the
-        filters: node name, taints, node affinity, then resources."""
-        found: Dict[int, List[_Reason]] = {}
+    def decide(self, groups: _GroupList) -> _Decisions:
+        """The filters' decisions for this pod against ``groups``: one group at a time only where a filter
+        needs it (named nodes, tainted groups when the pod has tolerations, every group when it selects
+        nodes); the groups short of a request by bisection."""
+        wrong_node: Tuple[int, ...] = ()
         if self.node_name:
-            for i in groups.named:
-                if groups.groups[i].node_name != self.node_name:
-                    found.setdefault(i, []).append(_WRONG_NODE)
-        for i in groups.tainted:
-            view = groups.views[i]
-            if not self.tolerations:  # none of the taints is tolerated
-                found.setdefault(i, []).append(view.taint_reason)
-            else:
-                untolerated = self.untolerated(view.taints)
-                if untolerated:
-                    found.setdefault(i, []).append(_taint_reason(untolerated[0], ""))
+            wrong_node = tuple(i for i in groups.named if groups.groups[i].node_name != self.node_name)
+        taints: Optional[Tuple[Tuple[int, int], ...]] = None  # no toleration: every tainted group, its first taint
+        if self.tolerations:
+            firsts = ((i, self.first_untolerated(groups.views[i].taints)) for i in groups.tainted)
+            taints = tuple((i, t) for i, t in firsts if t is not None)
+        affinity: Tuple[int, ...] = ()
         if not self.selector.any_group:
-            for i, g in enumerate(groups.groups):
-                if not self.selector.matches(g):
-                    found.setdefault(i, []).append(_NO_AFFINITY)
-        for i in groups.no_pods:
-            found.setdefault(i, []).append(_TOO_MANY_PODS)
-        for name, need, _ in self.needs:
-            reason = _insufficient(name)
-            for i in groups.short_of(name, need):
-                found.setdefault(i, []).append(reason)
-        out: List[Sequence[_Reason]] = [_FITS] * len(groups.groups)
-        for i, rs in found.items():
-            out[i] = rs
-        return out
+            affinity = tuple(i for i, g in enumerate(groups.groups) if not self.selector.matches(g))
+        short = tuple((name, groups.short(name, need)) for name, need, _ in self.needs)
+        return _Decisions(wrong_node, taints, affinity, short)
+
+    def first_untolerated(self, taints: Sequence[Dict[str, str]]) -> Optional[int]:
+        """The index of the first of ``taints`` that the pod does not tolerate; None when it tolerates them all."""
+        for t, taint in enumerate(taints):
+            if not any(_tolerates(tol, taint) for tol in self.tolerations):
+                return t
+        return None
 
     def untolerated(self, taints: Sequence[Dict[str, str]]) -> List[Dict[str, str]]:
         return [t for t in taints if not any(_tolerates(tol, t) for tol in self.tolerations)]
 
-    def reasons(self, g: NodeGroup) -> List[_Reason]:
-        """Every reason the pod does not fit ``g`` (empty: it fits), with its details."""
-        return [self.detailed(r, g) for r in self.all_reasons(_GroupList((g,)))[0]]
+    def reasons(self, g: NodeGroup) -> Tuple[_Reason, ...]:
+        """Every reason the pod does not fit ``g`` (empty: it fits), without details."""
+        one = _GroupList((g,))
+        return one.outcome(self.decide(one)).reasons[0]
 
     def detailed(self, r: _Reason, g: NodeGroup) -> _Reason:
         """``r``, a reason the pod does not fit ``g``, with its detail: what is needed and what the group has."""
@@ -825,7 +872,7 @@ class _Check:
 
 def group_reasons(pod: Dict[str, Any], group: NodeGroup) -> List[str]:
     """kube-scheduler's reasons why ``pod`` does not fit one node of ``group`` (empty: it fits)."""
-    return [r.text for r in _Check(pod, "pod").all_reasons(_GroupList((group,)))[0]]
+    return [r.text for r in _Check(pod, "pod").reasons(group)]
 
 
 def _where(task: Optional[str], node: Optional[str]) -> str:
@@ -841,9 +888,6 @@ def _closest_detail(g: NodeGroup, reasons: List[_Reason], keys: List[str]) -> st
     text = "; ".join(r.detail for r in reasons)
     head, sep, tail = text.partition("{node}")
     return head + (first + tail.replace("{node}", "it") if sep else "")
-
-
-_NAME = operator.attrgetter("name")
 
 
 def _field_of(r: _Reason) -> str:
@@ -870,8 +914,8 @@ def fit(
     where = _where(task, node)
     check = _Check(pod, where)
     group_list = _group_list(groups)
-    per_group = check.all_reasons(group_list)  # the details only for the closest group
-    fitting = [name for name, rs in zip(group_list.names, per_group) if not rs]
+    outcome = group_list.outcome(check.decide(group_list))  # the details only for the closest group
+    fitting = list(outcome.fitting)
     sources = group_list.sources
     reqs = ", ".join(f"{k}={v}" for k, v in sorted(check.requests.items()))
     if fitting:
@@ -879,12 +923,10 @@ def fit(
         msg = f"{where}: fits node group{'s' if len(fitting) > 1 else ''} {names} ({len(fitting)} of {len(groups)})"
         return fitting, [Finding(INFO, "nodefit.fits", msg, task=task, node=node, before=reqs or None,
                                  after=", ".join(fitting), source=sources)]
-    fewest = min(map(len, per_group))  # the closest: fewest reasons, then the first by name
-    g = min([g for g, rs in zip(groups, per_group) if len(rs) == fewest], key=_NAME)
-    rs = check.reasons(g)
+    g = group_list.groups[outcome.closest]
+    rs = [check.detailed(r, g) for r in outcome.reasons[outcome.closest]]
     detail = _closest_detail(g, rs, check.selector.keys())
     msg = (f"{where}: fits no node group ({len(groups)} given); closest is '{g.name}' "
            f"({', '.join(r.text for r in rs)}): {detail}")
-    after = " | ".join([f"{gg.name}: {', '.join([r.text for r in rrs])}" for gg, rrs in zip(groups, per_group)])
     return [], [Finding(ERROR, "nodefit.no-fit", msg, task=task, node=node, field=_field_of(rs[0]),
-                        before=reqs or None, after=after, source=sources)]
+                        before=reqs or None, after=outcome.after, source=sources)]

@@ -462,6 +462,7 @@ class _QuotaFacts:
 
 
 def _quota_facts(rq: ResourceQuota) -> _QuotaFacts:
+    """The quota's :class:`_QuotaFacts`, kept on the quota itself."""
     facts = rq.__dict__.get("_facts")
     if facts is None:
         facts = _QuotaFacts(rq)
