@@ -64,6 +64,13 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tu
 
 from ..findings import ERROR, INFO, Finding
 from ..quantity import Quantity, ResourceValidationError
+from .limitrange import _name_part, is_extended_resource, quantity
+from .limitrange import fail as _fail
+from .limitrange import mapping as _mapping
+from .limitrange import qualified_name as _qualified_name
+from .limitrange import sequence as _sequence
+from .limitrange import string as _string
+from .limitrange import type_name as _type_name
 
 __all__ = [
     "NodeGroup",
@@ -82,10 +89,6 @@ _FILTERED_EFFECTS = ("NoSchedule", "NoExecute")  # helper.DoNotScheduleTaintsFil
 _NODE_SELECTOR_OPS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
 _POD_LEVEL = ("cpu", "memory")  # plus hugepages-*: resource.IsSupportedPodLevelResource
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_NAME_MIDDLE = _ALNUM | frozenset("-_.")
-_DNS_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_DNS_MIDDLE = _DNS_ALNUM | frozenset("-")
 # labels that say what a node is, shown next to a group's name when the pod selects on none of its labels
 _DESCRIPTIVE_LABELS = (
     "k8s.amazonaws.com/accelerator",
@@ -112,46 +115,9 @@ class NodeGroup:
     node_name: Optional[str] = None  #: the node's ``metadata.name`` (kubectl input), for matchFields/nodeName
 
 
-def _fail(source: str, path: str, problem: str) -> ResourceValidationError:
-    return ResourceValidationError(problem, field=f"{source}: {path}" if path else source)
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _mapping(source: str, path: str, value: Any, what: str = "a mapping") -> Dict[Any, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _fail(source, path, f"must be {what}, not {_type_name(value)} {value!r}")
-    return value
-
-
-def _sequence(source: str, path: str, value: Any) -> List[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _fail(source, path, f"must be a list, not {_type_name(value)} {value!r}")
-    return value
-
-
-def _string(source: str, path: str, value: Any, *, allow_empty: bool = True) -> str:
-    if not isinstance(value, str):
-        hint = " (quote it in YAML)" if isinstance(value, (bool, int, float)) else ""
-        raise _fail(source, path, f"must be a string, not {_type_name(value)} {value!r}{hint}")
-    if not allow_empty and not value:
-        raise _fail(source, path, "must not be empty")
-    return value
-
-
 def _quantity(source: str, path: str, value: Any) -> Quantity:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _fail(source, path, f"{value!r} is not a valid Kubernetes quantity (a {_type_name(value)})")
-    try:
-        q = Quantity.from_value(value)
-    except ResourceValidationError as e:
-        raise _fail(source, path, f"{value!r} {e.problem}") from None
+    """A manifest quantity (``quantity``), refused when negative: allocatable is never below zero."""
+    q = quantity(source, path, value)
     if q.sign() < 0:
         raise _fail(source, path, f"{value!r} must be greater than or equal to 0")
     return q
@@ -372,30 +338,6 @@ def pod_requests(pod: Dict[str, Any]) -> Dict[str, Quantity]:
 
 
 # ------------------------------------------------------------------------------------------------ names and values
-def _dns_subdomain(s: str) -> bool:
-    if not s or len(s) > 253:
-        return False
-    for part in s.split("."):
-        if not part or part[0] not in _DNS_ALNUM or part[-1] not in _DNS_ALNUM:
-            return False
-        if any(ch not in _DNS_MIDDLE for ch in part):
-            return False
-    return True
-
-
-def _name_part(s: str) -> bool:
-    return (0 < len(s) <= 63 and s[0] in _ALNUM and s[-1] in _ALNUM
-            and all(ch in _NAME_MIDDLE for ch in s))
-
-
-def _qualified_name(s: str) -> bool:
-    """apimachinery ``validation.IsQualifiedName``: ``[prefix/]name``."""
-    parts = s.split("/")
-    if len(parts) == 1:
-        return _name_part(s)
-    return len(parts) == 2 and _dns_subdomain(parts[0]) and _name_part(parts[1])
-
-
 def _label_value(s: str) -> bool:
     return s == "" or _name_part(s)
 
@@ -416,8 +358,7 @@ def _is_scalar_resource(name: str) -> bool:
         return True
     if "kubernetes.io/" in name:  # IsPrefixedNativeResource
         return True
-    # IsExtendedResourceName: not native (it has a '/'), not 'requests.*', and a valid quota name
-    return "/" in name and not name.startswith("requests.") and _qualified_name("requests." + name)
+    return is_extended_resource(name)
 
 
 def _as_int(q: Quantity, scale: int) -> int:
