@@ -38,6 +38,7 @@ from .propeller import (
     _Builder,
     _extended_resource_tolerations,
     _matches,
+    _tol,
     apply_resource_overrides,
     mergo_merge,
     to_k8s_resource_list,
@@ -295,8 +296,7 @@ def _add_extended_resource_tolerations(platform: Platform, spec: Dict[str, Any],
     for tol in spec.get("tolerations") or []:
         if not any(_matches(tol, t) for t in before):
             ctx._note(findings, INFO, "propeller.extended-resource-toleration", role,
-                      f"tolerations: {tol.get('key')}:NoSchedule (Exists) is added", field="tolerations",
-                      after=tol.get("key"),
+                      f"tolerations: {_tol(tol)} is added", field="tolerations", after=_tol(tol),
                       source=platform.source_of("plugins.k8s.add-tolerations-for-extended-resources"))
 
 
