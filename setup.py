@@ -1,4 +1,4 @@
-from setuptools import setup
+from setuptools import find_namespace_packages, setup
 
 PLUGIN_NAME = "resources"
 
@@ -18,8 +18,7 @@ setup(
     description="Validated Kubernetes resources, accelerators and shared memory for flytekit tasks",
     long_description=open("README.md").read(),
     long_description_content_type="text/markdown",
-    packages=[f"flytekitplugins.{PLUGIN_NAME}", f"flytekitplugins.{PLUGIN_NAME}.preview",
-              f"flytekitplugins.{PLUGIN_NAME}.preflight"],
+    packages=find_namespace_packages(include=[f"flytekitplugins.{PLUGIN_NAME}", f"flytekitplugins.{PLUGIN_NAME}.*"]),
     py_modules=[f"flytekitplugins.{PLUGIN_NAME}_entrypoint"],
     install_requires=plugin_requires,
     # the preview's OpenAPI check of the effective pod (kubernetes-validate ships the schemas, ~100 MB)

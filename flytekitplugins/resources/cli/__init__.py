@@ -34,8 +34,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import click
 
-from .findings import ERROR, Finding
-from .quantity import ResourceValidationError
+from ..findings import ERROR, Finding
+from ..quantity import ResourceValidationError
 
 __all__ = ["main"]
 
@@ -66,7 +66,7 @@ def _load_package(path: str) -> List[Any]:
     from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
     from google.protobuf.message import DecodeError
 
-    from .report import ReportError, read_package
+    from ..report import ReportError, read_package
 
     kinds = {"_1.pb": task_pb2.TaskSpec, "_2.pb": workflow_pb2.WorkflowSpec, "_3.pb": launch_plan_pb2.LaunchPlan}
     out: List[Any] = []
@@ -99,7 +99,7 @@ def _serialize_modules(pkgs: List[str]) -> List[Any]:
             serialize_load_only(pkgs, settings, root)
     except ModuleNotFoundError as e:
         raise InputError(f"{e.name}: no such module or package under {root}") from None
-    from .enforce import suspended
+    from ..enforce import suspended
 
     with _quiet_stdout(to_stderr=True), suspended():  # the policy is checked below, on every task at once
         entities = serialize_get_control_plane_entities(settings, root)
@@ -123,7 +123,7 @@ class _quiet_stdout:
 
 
 def _platform(files: Sequence[str], pod_templates: Sequence[str]):
-    from .platform import load_platform
+    from ..platform import load_platform
 
     return load_platform(list(files), list(pod_templates))
 
@@ -327,7 +327,7 @@ def check(target: str, platform_files: Tuple[str, ...], pod_template_files: Tupl
 @click.argument("package")
 def report(package: str) -> None:
     """Per task and overridden node: requests, limits, accelerator and shared memory in PACKAGE."""
-    from . import report as report_module
+    from .. import report as report_module
 
     sys.exit(report_module.main([package]))
 
@@ -336,7 +336,7 @@ def preview_all(entities: List[Any], platform: Any, task: Optional[str], policy:
                 project: Optional[str] = None, domain: Optional[str] = None) -> List[Any]:
     """The previews (then the preflight checks when there is a policy), with a progress bar on a terminal
     (none when piped) for large packages."""
-    from .preview import count_previews, preview_entities
+    from ..preview import count_previews, preview_entities
 
     project = project or (policy.project if policy is not None else "flytesnacks")
     domain = domain or (policy.domain if policy is not None else "development")
@@ -352,7 +352,7 @@ def preview_all(entities: List[Any], platform: Any, task: Optional[str], policy:
                 bar = progress.add_task("previewing", total=total)
                 previews = preview_entities(entities, platform, progress=lambda: progress.advance(bar), **kw)
         if policy is not None:
-            from .preflight import preflight
+            from ..preflight import preflight
 
             previews = preflight(previews, policy, platform, project=project, domain=domain)
     except ResourceValidationError as e:
@@ -375,7 +375,7 @@ def _inputs(target: str, platform_files: Sequence[str], pod_template_files: Sequ
 def _load_policy_or_exit(policy_file: Optional[str], no_policy: bool) -> Any:
     if no_policy:
         return None
-    from .preflight.policy import load_policy
+    from ..preflight.policy import load_policy
 
     try:
         if policy_file is not None and not os.path.isfile(policy_file):
