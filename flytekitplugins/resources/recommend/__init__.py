@@ -1,0 +1,1 @@
+"""Right-sizing: usage history -> recommendations (``model.Recommendation``)."""

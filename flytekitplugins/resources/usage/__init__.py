@@ -1,0 +1,1 @@
+"""Measuring what a running task used: the record (``record``)."""

@@ -1,0 +1,101 @@
+"""The usage record: what one run of a task used, as one JSON line in the task's log.
+
+A line is ``PREFIX`` followed by one JSON object (no newline inside); the prefix is stable and documented, so
+that log shippers and ``flyte-resources recommend --records`` can find the lines among the task's other output::
+
+    flytekitplugins-resources usage v1 {"task": "wf.train", "wall_seconds": 12.5, ...}
+
+Fields (a missing or ``null`` value is "not measured"; numbers are measurements, not user quantities):
+
+- ``task`` (str), ``project``, ``domain``, ``workflow``, ``node``, ``execution`` (str or null): where it ran
+  (from Flyte's ``FLYTE_INTERNAL_*`` environment when in a cluster);
+- ``started`` (ISO 8601 UTC), ``wall_seconds`` (float), ``succeeded`` (bool);
+- ``requests``, ``limits`` (``{"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": "1", ...}``, Kubernetes names):
+  what the task declared, as strings;
+- ``container_limits``: what the container actually got, ``{"memory_bytes": int|null, "cpu_cores": float|null}``;
+- ``memory_peak_bytes`` (int), ``cpu_seconds`` (float), ``cpu_avg_cores`` (float), ``cpu_peak_cores`` (float),
+  ``shm_peak_bytes`` (int);
+- ``gpus``: ``[{"index": int, "name": str, "memory_peak_bytes": int, "memory_total_bytes": int,
+  "utilization_peak_percent": float}]``;
+- ``sources``: how each was read, e.g. ``{"memory": "cgroup2", "cpu": "cgroup2", "gpu": "nvml"}``
+  (``cgroup2``, ``cgroup1``, ``rusage``, ``nvml``, ``statvfs``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Dict, List, Optional
+
+__all__ = ["PREFIX", "GpuUsage", "UsageRecord", "format_line", "parse_line"]
+
+PREFIX = "flytekitplugins-resources usage v1 "
+
+
+@dataclass(frozen=True)
+class GpuUsage:
+    index: int
+    name: Optional[str] = None
+    memory_peak_bytes: Optional[int] = None
+    memory_total_bytes: Optional[int] = None
+    utilization_peak_percent: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    task: str
+    project: Optional[str] = None
+    domain: Optional[str] = None
+    workflow: Optional[str] = None
+    node: Optional[str] = None
+    execution: Optional[str] = None
+    started: Optional[str] = None
+    wall_seconds: Optional[float] = None
+    succeeded: Optional[bool] = None
+    requests: Dict[str, str] = field(default_factory=dict)
+    limits: Dict[str, str] = field(default_factory=dict)
+    container_limits: Dict[str, Any] = field(default_factory=dict)
+    memory_peak_bytes: Optional[int] = None
+    cpu_seconds: Optional[float] = None
+    cpu_avg_cores: Optional[float] = None
+    cpu_peak_cores: Optional[float] = None
+    shm_peak_bytes: Optional[int] = None
+    gpus: List[GpuUsage] = field(default_factory=list)
+    sources: Dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+_FIELDS = {f.name for f in fields(UsageRecord)}
+
+
+def format_line(record: UsageRecord) -> str:
+    """``PREFIX`` + compact JSON, one line."""
+    return PREFIX + json.dumps(record.to_dict(), separators=(",", ":"), sort_keys=True)
+
+
+def parse_line(line: str) -> Optional[UsageRecord]:
+    """The record in a log line, or ``None`` when the line holds none (the prefix may follow other text, such as a
+    log shipper's timestamp). Raises ``ValueError`` naming the problem when the prefix is there but what follows
+    is not a valid record."""
+    at = line.find(PREFIX)
+    if at < 0:
+        return None
+    text = line[at + len(PREFIX):].strip()
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"a usage record that is not valid JSON: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("task"), str):
+        raise ValueError("a usage record must be a JSON object with a string 'task'")
+    data = {k: v for k, v in data.items() if k in _FIELDS}  # newer writers may add fields
+    gpus = data.get("gpus") or []
+    if not isinstance(gpus, list) or not all(isinstance(g, dict) and isinstance(g.get("index"), int) for g in gpus):
+        raise ValueError("a usage record's 'gpus' must be a list of objects with an integer 'index'")
+    gpu_fields = {f.name for f in fields(GpuUsage)}
+    data["gpus"] = [GpuUsage(**{k: v for k, v in g.items() if k in gpu_fields}) for g in gpus]
+    for key in ("requests", "limits", "container_limits", "sources"):
+        if not isinstance(data.get(key, {}), dict):
+            raise ValueError(f"a usage record's {key!r} must be a JSON object")
+    return UsageRecord(**data)
