@@ -3,7 +3,7 @@
 import csv
 import json
 import pathlib
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pytest
 from hypothesis import given
@@ -243,3 +243,84 @@ def test_add_and_sub(a, b, total, difference):
     qa, qb = Quantity.parse(a), Quantity.parse(b)
     assert str(qa + qb) == total and str(qa - qb) == difference
     assert (qa + qb) - qb == qa
+
+
+# ---------------------------------------------------------------- Go's integer views (apimachinery quantity_test.go)
+_SCALES = {"Nano": -9, "Micro": -6, "Milli": -3, "0": 0, "2": 2, "-2": -2}
+
+
+@pytest.mark.parametrize("from_scale, to_scale, expected", [
+    # TestScaledValue: NewScaledQuantity(1, from).ScaledValue(to)
+    ("Nano", "Nano", 1), ("Nano", "Micro", 1), ("Nano", "Milli", 1), ("Nano", "0", 1),
+    ("Micro", "Nano", 1000), ("Micro", "Micro", 1), ("Micro", "Milli", 1), ("Micro", "0", 1),
+    ("Milli", "Nano", 1000 * 1000), ("Milli", "Micro", 1000), ("Milli", "Milli", 1), ("Milli", "0", 1),
+    ("0", "Nano", 1000 * 1000 * 1000), ("0", "Micro", 1000 * 1000), ("0", "Milli", 1000), ("0", "0", 1),
+    ("2", "-2", 100 * 100),
+])
+def test_scaled_value_of_one_at_a_scale(from_scale, to_scale, expected):
+    q = Quantity(1, _SCALES[from_scale], DECIMAL_SI)
+    assert q.scaled_value(_SCALES[to_scale]) == expected
+    assert q.scaled_decimal(_SCALES[to_scale]) == expected
+
+
+_MAX = (1 << 63) - 1
+_WIDE = Context(prec=100)  # enough digits for every value the property test draws
+
+
+@pytest.mark.parametrize("unscaled, scale, new_scale, want", [
+    # TestScaledValueInternal: scaledValue(unscaled, scale, newScale), inf.Dec scales (value = unscaled*10^-scale)
+    (1000, 0, 0, 1000),
+    (1000, 0, -3, 1), (1000, 3, 0, 1), (0, 3, 0, 0),
+    (999, 3, 0, 1), (500, 3, 0, 1), (499, 3, 0, 1), (1, 3, 0, 1),  # always round up
+    (_MAX - 1, 1, 0, (_MAX - 1) // 10 + 1),  # a large scaled value does not lose precision
+    (10**100, 100, 0, 1),  # a large intermediate result
+    (0, 0, 3, 0), (1, 0, 3, 1000), (1, -3, 0, 1000), (1000, -3, 2, 100000000),
+    (_MAX // 1000, 0, 3, (_MAX // 1000) * 1000),
+])
+def test_scaled_value_table(unscaled, scale, new_scale, want):
+    q = Quantity(unscaled, -scale, DECIMAL_SI)
+    assert q.scaled_value(-new_scale) == want
+
+
+@pytest.mark.parametrize("text, value, milli", [
+    # TestNewSet / TestMilliNewSet round trips: ParseQuantity(s).Value() and .MilliValue()
+    ("1", 1, 1000), ("1k", 1000, 10**6), ("1234k", 1234000, 1234 * 10**6), ("1Ki", 1024, 1024000),
+    ("1e6", 10**6, 10**9), ("1Mi", 1024 * 1024, 1024 * 1024 * 1000),
+    ("1m", 1, 1), ("1234", 1234, 1234000), ("1e3", 1000, 10**6),
+    # TestNewScaledSet round trips
+    ("1n", 1, 1), ("1u", 1, 1), ("0", 0, 0),
+    # rounding is away from zero, for negative values too (ceil of the magnitude)
+    ("1.5", 2, 1500), ("-1.5", -2, -1500), ("0.0001", 1, 1), ("-0.0001", -1, -1), ("1500m", 2, 1500),
+])
+def test_value_and_milli_value(text, value, milli):
+    q = Quantity.parse(text)
+    assert (q.value(), q.milli_value()) == (value, milli)
+
+
+@pytest.mark.parametrize("text, value, milli", [
+    ("9223372036854775807", _MAX, _MAX),
+    ("9223372036854775808", _MAX, _MAX),
+    ("-9223372036854775809", -(1 << 63), -(1 << 63)),
+    ("9223372036854775807m", 9223372036854776, _MAX),
+    ("8Ei", 8 * 2**60 - 1, _MAX),  # binary values are capped at 2^63-1 when parsed
+    ("1e2000000000", _MAX, _MAX),  # saturates without building 10^2000000000
+])
+def test_integer_views_saturate_at_int64(text, value, milli):
+    q = Quantity.parse(text)
+    assert (q.value(), q.milli_value()) == (value, milli)
+
+
+def test_scaled_decimal_is_exact_beyond_int64():
+    assert Quantity.parse("9223372036854775808").scaled_decimal(0) == Decimal(2**63)
+    assert Quantity.parse("1e2000000000").scaled_decimal(-3) == Decimal("1e2000000003")
+    assert Quantity.parse("-1e30").scaled_decimal(0) == Decimal("-1e30")
+
+
+@given(st.integers(-(10**30), 10**30), st.integers(-12, 12), st.integers(-12, 12))
+def test_scaled_value_is_the_ceiling_of_the_magnitude(coef, exp, scale):
+    q = Quantity(coef, exp, DECIMAL_SI)
+    exact = Decimal(coef).scaleb(exp - scale, context=_WIDE)
+    magnitude = abs(exact).to_integral_value(rounding="ROUND_CEILING")
+    expected = int(magnitude) if coef >= 0 else -int(magnitude)
+    assert q.scaled_decimal(scale) == expected
+    assert q.scaled_value(scale) == max(-(1 << 63), min(_MAX, expected))

@@ -62,7 +62,8 @@ from .convert import (
 )
 from .hooks import FlytekitResourcesCompatibilityWarning, activate, deactivate, is_active
 from .pod import pod_spec_from_resources
-from .quantity import Quantity, ResourceValidationError
+from .errors import ResourceValidationError
+from .quantity import Quantity
 from .resources import Resources, ResourceSpec, ResourceValueWarning
 
 __all__ = [

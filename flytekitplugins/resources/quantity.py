@@ -41,6 +41,8 @@ import re
 from decimal import Decimal
 from typing import Any, Optional, Tuple
 
+from .errors import ResourceValidationError, digits_of
+
 __all__ = [
     "BINARY_SI",
     "DECIMAL_EXPONENT",
@@ -65,76 +67,9 @@ _DECIMAL_SUFFIX_FOR = {e: s for s, e in _DECIMAL_SUFFIXES.items()}
 _BINARY_SUFFIX_FOR = {e: s for s, e in _BINARY_SUFFIXES.items()}
 _GO_INT = re.compile(r"[+-]?[0-9]+\Z")
 
-_MISSING: Any = object()
-
-
-class ResourceValidationError(ValueError):
-    """A resource value that Kubernetes or Flyte would reject, or that cannot be what was meant.
-
-    The message names the task (when known), the field, the value, what is wrong and how to
-    fix it, e.g. ``task 'wf.train': mem='2GB': 'GB' is not a Kubernetes unit; use '2G' ...``.
-    The parts are also attributes: ``task``, ``field``, ``value``, ``problem``, ``hint``.
-    """
-
-    def __init__(
-        self,
-        problem: str,
-        *,
-        field: Optional[str] = None,
-        value: Any = _MISSING,
-        hint: Optional[str] = None,
-        task: Optional[str] = None,
-    ) -> None:
-        self.problem = problem
-        self.field = field
-        self.value = None if value is _MISSING else value
-        self._has_value = value is not _MISSING
-        self.hint = hint
-        self.task = task
-        super().__init__(self._message())
-
-    def _message(self) -> str:
-        parts = []
-        if self.task:
-            parts.append(f"task {self.task!r}")
-        if self.field and self._has_value:
-            parts.append(f"{self.field}={self.value!r}")
-        elif self.field:
-            parts.append(self.field)
-        elif self._has_value:
-            parts.append(repr(self.value))
-        parts.append(self.problem + (f"; {self.hint}" if self.hint else ""))
-        return ": ".join(parts)
-
-    def __reduce__(self):  # keep the attributes through pickling (multiprocessing, pytest-xdist)
-        kwargs = dict(field=self.field, hint=self.hint, task=self.task)
-        if self._has_value:
-            kwargs["value"] = self.value
-        return (_rebuild_error, (self.problem, kwargs))
-
-    def with_context(self, *, task: Optional[str] = None, field: Optional[str] = None) -> ResourceValidationError:
-        """The same error with the task and/or field filled in where they were unknown."""
-        kwargs = dict(field=self.field or field, hint=self.hint, task=self.task or task)
-        if self._has_value:
-            kwargs["value"] = self.value
-        return ResourceValidationError(self.problem, **kwargs)
-
-
-def _rebuild_error(problem: str, kwargs: dict) -> ResourceValidationError:
-    return ResourceValidationError(problem, **kwargs)
-
-
 def _int_of(digits: str) -> int:
     """``int(digits)`` for any number of digits (Python refuses strings of more than 4,300 by default)."""
     return int(digits) if len(digits) <= 4000 else int(Decimal(digits))
-
-
-def _str_of(n: int) -> str:
-    """``str(n)`` for any size of int (apimachinery's numbers are arbitrary precision)."""
-    try:
-        return str(n)
-    except ValueError:  # over sys.get_int_max_str_digits(): Decimal has no such limit
-        return format(Decimal(n), "f")
 
 
 def _i32(x: int) -> int:
@@ -164,7 +99,7 @@ def _ceil_to_nano(magnitude: int, exponent: int) -> Tuple[int, int]:
     if exponent >= _NANO:
         return magnitude, exponent
     shift = _NANO - exponent
-    if shift > len(_str_of(magnitude)):  # the value is below 1n: it rounds up to exactly 1n
+    if shift > len(digits_of(magnitude)):  # the value is below 1n: it rounds up to exactly 1n
         return 1, _NANO
     q, r = divmod(magnitude, 10**shift)
     return (q + 1 if r else q), _NANO
@@ -177,7 +112,7 @@ def _canonical_dec(unscaled: int, exponent: int) -> Tuple[str, int]:
     while _go_mod(exponent, 3) != 0:
         amount *= 10
         exponent = _i32(exponent - 1)
-    return _str_of(amount), exponent
+    return digits_of(amount), exponent
 
 
 def _canonical_int64(value: int, scale: int) -> Tuple[str, int]:
@@ -191,7 +126,7 @@ def _canonical_int64(value: int, scale: int) -> Tuple[str, int]:
         amount, exponent = amount * 100, _i32(exponent - 2)
     if not _INT64_MIN <= amount <= _INT64_MAX:
         return _canonical_dec(value, scale)
-    return _str_of(amount), exponent
+    return digits_of(amount), exponent
 
 
 @functools.total_ordering
@@ -336,7 +271,7 @@ class Quantity:
                 "a bool is not a quantity", value=value, hint="use a number such as 1 or '500m'"
             )
         if isinstance(value, int):  # by value: an int subclass's own __str__/__repr__ is not asked
-            return cls._parse(_str_of(int(value)))
+            return cls._parse(digits_of(int(value)))
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 raise ResourceValidationError("is not a finite number", value=value, hint="use a number such as 0.5")
@@ -353,7 +288,7 @@ class Quantity:
         """The exact value as a :class:`decimal.Decimal` (no rounding, whatever the context)."""
         if self._decimal is None:
             sign = 1 if self._coef < 0 else 0
-            digits = tuple(int(d) for d in _str_of(abs(self._coef)))
+            digits = tuple(int(d) for d in digits_of(abs(self._coef)))
             self._decimal = Decimal((sign, digits, self._exp))
         return self._decimal
 
@@ -365,7 +300,47 @@ class Quantity:
         """True when the value is a whole number (``"2"``, ``"2000m"``, ``"1k"``)."""
         if self._coef == 0 or self._exp >= 0:
             return True
-        return self._coef % (10 ** min(-self._exp, len(_str_of(abs(self._coef))) + 1)) == 0
+        return self._coef % (10 ** min(-self._exp, len(digits_of(abs(self._coef))) + 1)) == 0
+
+    # ---------------------------------------------------------------- Go's integer views
+    def scaled_decimal(self, scale: int) -> Decimal:
+        """``ceil(q / 10**scale)``, rounded away from zero, exactly and with no bound, as an integral Decimal.
+
+        What :meth:`scaled_value` computes before it saturates: for comparisons that must stay exact beyond
+        int64 (LimitRange bounds, node fit), and cheap however large the exponent (``1e2000000000``).
+        """
+        if self._coef == 0:
+            return Decimal(0)
+        sign, digits, _ = self.as_decimal().as_tuple()  # the digits of the coefficient, kept on the quantity
+        shift = self._exp - scale
+        if shift >= 0:
+            return Decimal((sign, digits, shift))
+        if -shift > len(digits) + 1:  # 0 < |value| < 1 after scaling: one unit, away from zero
+            return Decimal(-1 if sign else 1)
+        whole, rest = divmod(abs(self._coef), 10**-shift)
+        whole += 1 if rest else 0
+        return Decimal(-whole if sign else whole)
+
+    def scaled_value(self, scale: int) -> int:
+        """apimachinery's ``Quantity.ScaledValue(scale)``: ``ceil(q / 10**scale)``, rounded away from zero.
+
+        Go's result is an int64; beyond its range this saturates at ``-2**63`` / ``2**63-1`` (Go itself gives 0
+        on its int64 path and wraps on its inf.Dec path there: an accident of representation, never a size).
+        """
+        d = self.scaled_decimal(scale)
+        if d > _INT64_MAX:
+            return _INT64_MAX
+        if d < _INT64_MIN:
+            return _INT64_MIN
+        return int(d)
+
+    def value(self) -> int:
+        """apimachinery's ``Quantity.Value()``: :meth:`scaled_value` ``(0)``."""
+        return self.scaled_value(0)
+
+    def milli_value(self) -> int:
+        """apimachinery's ``Quantity.MilliValue()``: :meth:`scaled_value` ``(-3)``, thousandths rounded up."""
+        return self.scaled_value(-3)
 
     # Decimal comparison is exact whatever the context, and each Quantity keeps its Decimal.
     def __eq__(self, other: object) -> bool:
@@ -458,7 +433,7 @@ def _compare(c1: int, e1: int, c2: int, e2: int) -> int:
         return (s1 > s2) - (s1 < s2)
     a1, a2 = abs(c1), abs(c2)
     # order of magnitude: digits + exponent
-    m1, m2 = len(_str_of(a1)) + e1, len(_str_of(a2)) + e2
+    m1, m2 = len(digits_of(a1)) + e1, len(digits_of(a2)) + e2
     if m1 != m2:
         return s1 if m1 > m2 else -s1
     if e1 > e2:

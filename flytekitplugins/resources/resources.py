@@ -21,7 +21,8 @@ from flytekit.core import resources as _stock
 from mashumaro.config import BaseConfig
 
 from .accelerators import Accelerator, GPUSpec, parse_gpu_spec
-from .quantity import Quantity, ResourceValidationError, _str_of
+from .errors import ResourceValidationError, digits_of
+from .quantity import Quantity
 
 __all__ = [
     "FIELDS",
@@ -198,7 +199,7 @@ def _scalar(field: str, value: Any) -> Tuple[Quantity, str]:
         )
     if isinstance(value, str):
         return q, value
-    return q, _str_of(int(value)) if isinstance(value, int) else str(q)
+    return q, digits_of(int(value)) if isinstance(value, int) else str(q)
 
 
 def _small_memory_message(field: str, value: Any, q: Quantity) -> str:

@@ -145,7 +145,7 @@ def round_up_milli(q: Quantity) -> Quantity:
     (``2n`` -> ``1m``). Any other value is returned as it is."""
     if int(q.as_decimal().as_tuple().exponent) >= -3:
         return q
-    return Quantity(int(_ceil_scaled(q, 3)), -3, q.format)
+    return Quantity(int(q.scaled_decimal(-3)), -3, q.format)
 
 
 def resource_list(source: str, path: str, value: Any, *, non_negative: bool = True,
@@ -450,43 +450,30 @@ class _Enforced(NamedTuple):
     unit: Decimal  #: ``Value()``
 
 
-@functools.lru_cache(maxsize=4096)
-def _enforced(value: Decimal) -> _Enforced:
-    """:class:`_Enforced` of a quantity's exact value (``q.as_decimal()``), once per value: these depend on the
-    value alone, and a LimitRange's values are checked against every container of every pod. (Keyed on the
-    Decimal, which hashes in C, rather than the Quantity.)"""
-    return _Enforced(value <= _MAX_MILLI_DECIMAL, _ceil_scaled_decimal(value, 3), _ceil_scaled_decimal(value, 0))
+_ENFORCED: Dict[Decimal, _Enforced] = {}
+
+
+def _enforced(q: Quantity) -> _Enforced:
+    """:class:`_Enforced` of a quantity, once per value: these depend on the value alone, and a LimitRange's
+    values are checked against every container of every pod. (Kept by the exact Decimal, which hashes in C.)"""
+    value = q.as_decimal()
+    try:
+        return _ENFORCED[value]
+    except KeyError:
+        if len(_ENFORCED) >= 4096:
+            _ENFORCED.clear()
+        out = _ENFORCED[value] = _Enforced(value <= _MAX_MILLI_DECIMAL, q.scaled_decimal(-3), q.scaled_decimal(0))
+        return out
 
 
 def _milli_or_unit(a: Quantity, b: Quantity, z: _Enforced) -> Tuple[Decimal, Decimal, Decimal]:
     """``requestLimitEnforcedValues`` of ``a``, ``b`` and the enforced value (``z`` is its :func:`_enforced`):
     each value's ``MilliValue()`` (x1000, rounded up) when every ``Value()`` is at most ``MaxMilliValue``,
     else each ``Value()`` (rounded up)."""
-    x, y = _enforced(a.as_decimal()), _enforced(b.as_decimal())
+    x, y = _enforced(a), _enforced(b)
     if x.milli_ok and y.milli_ok and z.milli_ok:
         return x.milli, y.milli, z.milli
     return x.unit, y.unit, z.unit
-
-
-def _ceil_scaled(q: Quantity, places: int) -> Decimal:
-    """``ScaledValue(-places)``: ``q * 10**places`` rounded to an integer away from zero (Go's
-    ``negativeScaleInt64``), exactly, as a Decimal."""
-    return _ceil_scaled_decimal(q.as_decimal(), places)
-
-
-def _ceil_scaled_decimal(value: Decimal, places: int) -> Decimal:
-    """:func:`_ceil_scaled` of a quantity's exact value."""
-    sign, digits, exp = value.as_tuple()
-    exp = int(exp) + places
-    if not any(digits):
-        return Decimal(0)
-    if exp >= 0:
-        return Decimal((sign, digits, exp))
-    if -exp > len(digits) + 1:  # 0 < |value| < 1 after scaling
-        return Decimal(-1 if sign else 1)
-    n = int("".join(map(str, digits)))
-    whole = -((-n) // 10 ** -exp)  # rounded up in magnitude
-    return Decimal(-whole if sign else whole)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
@@ -548,10 +535,10 @@ def _validate_item(item: LimitRangeItem, source: str, path: str) -> None:
             raise fail(source, f"{path}.maxLimitRequestRatio.{k}", f"ratio {ratio} is less than 1")
         if ratio is not None and mn is not None and mx is not None:
             if all(q.as_decimal() < _MAX_MILLI_VALUE for q in (ratio, mn, mx)):  # milli values
-                r, lo, hi = (_ceil_scaled(q, 3) for q in (ratio, mn, mx))
+                r, lo, hi = (q.scaled_decimal(-3) for q in (ratio, mn, mx))
                 above = lo > 0 and _mul(r, lo) > _mul(hi, Decimal(1000))  # r/1000 > hi/lo
             else:
-                r, lo, hi = (_ceil_scaled(q, 0) for q in (ratio, mn, mx))
+                r, lo, hi = (q.scaled_decimal(0) for q in (ratio, mn, mx))
                 above = lo > 0 and _mul(r, lo) > hi
             if above:
                 raise fail(source, f"{path}.maxLimitRequestRatio.{k}",
@@ -678,7 +665,7 @@ def _constraints(item: LimitRangeItem) -> Tuple[Constraint, ...]:
     worked out once per item and kept on it (a LimitRangeItem is frozen)."""
     out = item.__dict__.get("_constraints")
     if out is None:
-        out = tuple((code, fn, name, enforced, _enforced(enforced.as_decimal())) for attr, code, fn in _CHECKS
+        out = tuple((code, fn, name, enforced, _enforced(enforced)) for attr, code, fn in _CHECKS
                     for name, enforced in sorted(getattr(item, attr).items()))
         object.__setattr__(item, "_constraints", out)  # a cache, not a field (not in ==, repr)
     return out

@@ -59,7 +59,6 @@ from __future__ import annotations
 import bisect
 import functools
 from dataclasses import dataclass
-from decimal import ROUND_UP, Decimal
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..findings import ERROR, INFO, Finding
@@ -362,14 +361,9 @@ def _is_scalar_resource(name: str) -> bool:
 
 
 def _as_int(q: Quantity, scale: int) -> int:
-    """``MilliValue()`` (scale 3) or ``Value()`` (scale 0): rounded up, away from zero, as Go does."""
-    return _decimal_as_int(q.as_decimal(), scale)
-
-
-@functools.lru_cache(maxsize=4096)
-def _decimal_as_int(value: Decimal, scale: int) -> int:
-    """:func:`_as_int` of a quantity's exact value, once per value (keyed on the Decimal, which hashes in C)."""
-    return int(value.scaleb(scale).to_integral_value(rounding=ROUND_UP))
+    """``MilliValue()`` (scale 3) or ``Value()`` (scale 0): rounded up, away from zero, as Go does; exact, with
+    no int64 bound (a comparison of two sizes beyond int64 stays right)."""
+    return int(q.scaled_decimal(-scale))
 
 
 def _scale(name: str) -> int:
