@@ -17,7 +17,7 @@ from flyteidl.core import tasks_pb2
 from flytekitplugins.resources.platform import K8sConfig, Platform, TaskResources, TaskResourceSet
 from flytekitplugins.resources.preview import schema
 from flytekitplugins.resources.preview.propeller import build_pods
-from flytekitplugins.resources.preview.schema import is_dns1123_label, is_qualified_name, validate_pod
+from flytekitplugins.resources.preview.schema import validate_pod
 from flytekitplugins.resources.quantity import Quantity, ResourceValidationError
 
 TASK = "wf.t"
@@ -232,32 +232,6 @@ def test_container_resource_names(name, ok):
     assert (not named) is ok, findings
 
 
-@pytest.mark.parametrize(
-    "name, messages",
-    [
-        # content/kube.go IsLabelKey messages (TestIsLabelKey errorCases)
-        pytest.param("example.com/", ["name part must be non-empty", "name part must consist of alphanumeric "
-                                      "characters, '-', '_' or '.', and must start and end with an alphanumeric "
-                                      "character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
-                                      "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"],
-                     id="empty-name-part"),
-        pytest.param("/simple", ["prefix part must be non-empty"], id="empty-prefix-part"),
-        pytest.param("a/b/c", ["a valid label key must consist of alphanumeric characters, '-', '_' or '.', and must "
-                               "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
-                               "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') "
-                               "with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"],
-                     id="two-slashes"),
-        pytest.param("Example.com/abc", ["prefix part a lowercase RFC 1123 subdomain must consist of lower case "
-                                         "alphanumeric characters, '-' or '.', and must start and end with an "
-                                         "alphanumeric character (e.g. 'example.com', regex used for validation is "
-                                         "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"],
-                     id="uppercase-prefix"),
-        pytest.param("nvidia.com/gpu", [], id="nvidia-gpu"),
-    ],
-)
-def test_qualified_name_messages(name, messages):
-    assert is_qualified_name(name) == messages
-
 
 # ------------------------------------------------------------------------------------------ names
 @pytest.mark.parametrize(
@@ -299,35 +273,6 @@ def test_container_names(containers, init, expected):
 
 
 # content/dns_test.go: TestIsDNS1123Label goodValues / badValues
-DNS_GOOD = ["a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "01", "012", "1a", "1-a", "1--a--b--2", "a" * 63]
-DNS_BAD = [
-    "", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1",
-    "_", "a_", "_a", "a_b", "1_", "_1", "1_2", ".", "a.", ".a", "a.b", "1.", ".1", "1.2",
-    " ", "a ", " a", "a b", "1 ", " 1", "1 2", "a" * 64,
-    "a\n",  # Go's $ is the end of the text; Python's would accept a trailing newline
-]
-
-
-@pytest.mark.parametrize("value", DNS_GOOD)
-def test_dns1123_label_good(value):
-    # TestIsDNS1123Label goodValues
-    assert is_dns1123_label(value) == []
-
-
-@pytest.mark.parametrize("value", DNS_BAD)
-def test_dns1123_label_bad(value):
-    # TestIsDNS1123Label badValues; a dotted but otherwise valid name says "must not contain dots"
-    errs = is_dns1123_label(value)
-    assert errs
-    if value in ("a.b", "1.2"):
-        assert errs == ["must not contain dots"]
-
-
-def test_dns1123_label_long_hostile_name():
-    # no backtracking regex: a long almost-valid name is scanned once
-    assert is_dns1123_label("a" * 100_000 + "-") == ["must be no more than 63 characters", LABEL_REGEX_MSG]
-
-
 # ------------------------------------------------------------------------------------------ volumes
 @pytest.mark.parametrize(
     "volumes, mounts, expected",

@@ -60,9 +60,9 @@ from .convert import (
     construct_extended_resources,
     convert_resources_to_resource_model,
 )
+from .errors import ResourceValidationError
 from .hooks import FlytekitResourcesCompatibilityWarning, activate, deactivate, is_active
 from .pod import pod_spec_from_resources
-from .errors import ResourceValidationError
 from .quantity import Quantity
 from .resources import Resources, ResourceSpec, ResourceValueWarning
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .findings import WARNING, Finding
+from .k8s.manifest import parse_yaml_text
 from .quantity import Quantity, ResourceValidationError
 
 __all__ = ["K8sConfig", "Platform", "TaskResourceSet", "TaskResources", "load_platform"]
@@ -249,7 +250,7 @@ class _Loader:
                 sub = f"{where} (ConfigMap {name}, {fname})"
                 if not isinstance(text, str):
                     raise _fail(sub, "data", text, "is not text")
-                parsed = _parse_yaml_text(sub, text)
+                parsed = parse_yaml_text(sub, text)
                 for d in parsed:
                     found = self.config(sub, d) or found
             if not found:
@@ -629,88 +630,6 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-_LOADER: Any = None
-
-
-def _yaml_loader() -> Any:
-    """PyYAML's SafeLoader read the way Flyte's Go YAML parser (yaml.v3, YAML 1.2) reads files.
-
-    - only ``true``/``false`` are booleans (YAML 1.1's ``yes``, ``no``, ``on``, ``off`` stay strings, so a
-      label ``spot: yes`` is the string ``"yes"`` as Flyte sees it);
-    - ``1:30`` is a string, not a base-60 number;
-    - a key given twice in one mapping is an error, as in yaml.v3 (PyYAML would keep the last silently).
-    """
-    global _LOADER
-    if _LOADER is not None:
-        return _LOADER
-    import re
-
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    resolvers = {}
-    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
-        kept = [(tag, rx) for tag, rx in entries if tag not in (
-            "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
-        resolvers[first] = kept
-    Loader.yaml_implicit_resolvers = resolvers
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                   r"|\.(?:nan|NaN|NAN))$"),
-        list("-+.0123456789"))
-
-    def construct_bool(loader: Any, node: Any) -> bool:
-        return str(loader.construct_scalar(node)).lower() == "true"
-
-    def construct_int(loader: Any, node: Any) -> int:
-        text = str(loader.construct_scalar(node))
-        if text.startswith("0o"):
-            return int(text[2:], 8)
-        if text.startswith("0x"):
-            return int(text[2:], 16)
-        return int(text)
-
-    def construct_mapping(loader: Any, node: Any, deep: bool = False) -> Dict[Any, Any]:
-        seen: Dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            try:
-                hash(key)
-            except TypeError:
-                continue  # SafeLoader reports unhashable keys itself
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key!r} is given twice in one mapping (first at line "
-                    f"{seen[key].line + 1}); Flyte's YAML parser refuses this", key_node.start_mark)
-            seen[key] = key_node.start_mark
-        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-    Loader.add_constructor("tag:yaml.org,2002:bool", construct_bool)
-    Loader.add_constructor("tag:yaml.org,2002:int", construct_int)
-    Loader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: construct_mapping(loader, node, deep=True))
-    _LOADER = Loader
-    return Loader
-
-
-def _parse_yaml_text(where: str, text: str) -> List[Any]:
-    import yaml
-
-    try:
-        return list(yaml.load_all(text, Loader=_yaml_loader()))  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise _fail(where, "(YAML)", _NO_VALUE, f"is not valid YAML{at}: {problem}") from None
-
-
 def _read(source: Union[str, os.PathLike[str], object]) -> Tuple[str, str]:
     """(name for messages, text) of a path, or of an open text/binary stream with ``read()``."""
     read: Optional[Callable[[], Any]] = getattr(source, "read", None)
@@ -775,12 +694,12 @@ def load_platform(
     loader = _Loader()
     for src in files:
         name, text = _read(src)
-        docs = _parse_yaml_text(name, text)
+        docs = parse_yaml_text(name, text)
         for i, doc in enumerate(docs):
             loader.document(name if len(docs) == 1 else f"{name} (document {i + 1})", doc)
     for src in pod_templates:
         name, text = _read(src)
-        docs = [d for d in _parse_yaml_text(name, text) if d is not None]
+        docs = [d for d in parse_yaml_text(name, text) if d is not None]
         if not docs:
             raise _fail(name, "(file)", _NO_VALUE, "holds no PodTemplate")
         for i, doc in enumerate(docs):

@@ -21,7 +21,8 @@ from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..findings import Finding
-from .limitrange import apply_limit_ranges, copy_json
+from ..k8s.manifest import copy_json
+from .limitrange import apply_limit_ranges
 from .nodefit import fit
 from .policy import Policy, check_rules, find_policy, load_policy
 from .quota import check_quotas

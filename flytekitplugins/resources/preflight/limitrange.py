@@ -41,13 +41,40 @@ whose ``metadata.namespace`` differs from the pod's does not apply. Pod updates,
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..findings import ERROR, INFO, Finding
-from ..quantity import Quantity, ResourceValidationError
+from ..k8s.manifest import (
+    ResourceList,
+    check_keys,
+    copy_json,
+    fail,
+    header,
+    mapping,
+    metadata,
+    resource_list,
+    string,
+    type_name,
+)
+from ..k8s.names import (
+    STANDARD_CONTAINER_RESOURCES,
+    is_extended_resource,
+    is_native_resource,
+    is_qualified_name,
+    overcommit_allowed,
+)
+from ..k8s.podresources import (
+    POD_LEVEL_RESOURCES,
+    Container,
+    aggregate,
+    default_requests_from_limits,
+    pod_level,
+    pod_namespace,
+    read_pod,
+)
+from ..quantity import Quantity
 
 __all__ = [
     "CONTAINER",
@@ -68,337 +95,17 @@ ANNOTATION = "kubernetes.io/limit-ranger"
 
 _MAX_MILLI_VALUE = ((1 << 63) - 1) // 1000  # resource.MaxMilliValue
 _MAX_MILLI_DECIMAL = Decimal(_MAX_MILLI_VALUE)  # for comparing with Decimals (an int is converted every time)
-_STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
-_POD_LEVEL = ("cpu", "memory")  # limitranger's supportedPodLevelResources
 _ITEM_KEYS = ("type", "max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
-_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_NAME_MIDDLE = _ALNUM | frozenset("-_.")
-_DNS_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_DNS_MIDDLE = _DNS_ALNUM | frozenset("-")
 
-ResourceList = Dict[str, Quantity]
 _ZERO = Quantity.parse("0")
 
 
-# ------------------------------------------------------------------------------------------------ shared helpers
-_JSON_CONTAINERS = (dict, list)
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON document (dicts, lists, scalars), several times faster than ``copy.deepcopy``."""
-    if isinstance(value, dict):  # scalars are taken as they are, without a call each
-        return {k: copy_json(v) if isinstance(v, _JSON_CONTAINERS) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, _JSON_CONTAINERS) else v for v in value]
-    return value
-
-
-def fail(source: str, path: str, problem: str) -> ResourceValidationError:
-    """The error for a bad manifest or pod: ``source: key.path: problem``."""
-    return ResourceValidationError(problem, field=f"{source}: {path}" if path else source)
-
-
-def type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def mapping(source: str, path: str, value: Any) -> Dict[Any, Any]:
-    """``value`` as a mapping (None is empty); anything else is an error naming ``path``."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise fail(source, path, f"must be a mapping, not {type_name(value)} {value!r}")
-    return value
-
-
-def sequence(source: str, path: str, value: Any) -> List[Any]:
-    """``value`` as a list (None is empty); anything else is an error naming ``path``."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise fail(source, path, f"must be a list, not {type_name(value)} {value!r}")
-    return value
-
-
-def string(source: str, path: str, value: Any, *, allow_empty: bool = True) -> str:
-    if not isinstance(value, str):
-        hint = " (quote it in YAML)" if isinstance(value, (bool, int, float)) else ""
-        raise fail(source, path, f"must be a string, not {type_name(value)} {value!r}{hint}")
-    if not allow_empty and not value:
-        raise fail(source, path, "must not be empty")
-    return value
-
-
-def quantity(source: str, path: str, value: Any) -> Quantity:
-    """A quantity from a manifest value (string or YAML number); errors name ``source`` and ``path``."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise fail(source, path, f"{value!r} is not a valid Kubernetes quantity (a {type_name(value)})")
-    try:
-        return Quantity.from_value(value)
-    except ResourceValidationError as e:
-        raise fail(source, path, f"{value!r} {e.problem}") from None
-
-
-def round_up_milli(q: Quantity) -> Quantity:
-    """``Quantity.RoundUp(-3)``, which ``SetDefaults_ResourceList`` applies to every resource value the API
-    server stores: a value finer than ``1m`` becomes a whole number of milli units, rounded away from zero
-    (``2n`` -> ``1m``). Any other value is returned as it is."""
-    if int(q.as_decimal().as_tuple().exponent) >= -3:
-        return q
-    return Quantity(int(q.scaled_decimal(-3)), -3, q.format)
-
-
-def resource_list(source: str, path: str, value: Any, *, non_negative: bool = True,
-                  round_milli: bool = True) -> ResourceList:
-    """A ``{name: quantity}`` map, each value rounded up to milli units (unless ``round_milli`` is false);
-    with ``non_negative``, a negative value is refused as the API server does (``>= 0``)."""
-    out: ResourceList = {}
-    for k, v in mapping(source, path, value).items():
-        if type(k) is str and k and type(v) is str:  # the usual case ("cpu": "500m"): no key path to build
-            name = k
-            try:
-                q = Quantity.parse(v)
-            except ResourceValidationError:
-                q = quantity(source, f"{path}.{name}", v)  # raises, naming the key path
-        else:
-            name = string(source, f"{path} (a key)", k, allow_empty=False)
-            q = quantity(source, f"{path}.{name}", v)
-        if non_negative and q.sign() < 0:
-            raise fail(source, f"{path}.{name}", f"{v!r} must be greater than or equal to 0")
-        out[name] = round_up_milli(q) if round_milli else q
-    return out
-
-
-def check_keys(source: str, path: str, value: Dict[Any, Any], known: Sequence[str]) -> None:
-    """Strict field validation, as ``kubectl apply`` does: an unknown key is an error."""
-    for k in value:
-        if k not in known:
-            where = f"{path}.{k}" if path else str(k)
-            raise fail(source, where, f"unknown field {k!r}; expected one of: {', '.join(known)}")
-
-
-def metadata(doc: Dict[Any, Any], source: str) -> Tuple[str, Optional[str]]:
-    """``metadata.name`` (required) and ``metadata.namespace`` (optional)."""
-    meta = mapping(source, "metadata", doc.get("metadata"))
-    name = string(source, "metadata.name", meta.get("name"), allow_empty=False)
-    ns = meta.get("namespace")
-    return name, (string(source, "metadata.namespace", ns) or None) if ns is not None else None
-
-
-def header(doc: Any, source: str, kind: str) -> Dict[Any, Any]:
-    """Check ``apiVersion: v1`` and ``kind``; the document as a mapping."""
-    if not isinstance(doc, dict):
-        raise fail(source, "", f"a {kind} manifest must be a mapping, not {type_name(doc)}")
-    if doc.get("kind") != kind:
-        raise fail(source, "kind", f"must be {kind!r}, not {doc.get('kind')!r}")
-    api = doc.get("apiVersion")
-    if api is not None and api != "v1":
-        raise fail(source, "apiVersion", f"must be 'v1', not {api!r}")
-    return doc
-
-
+# ------------------------------------------------------------------------------------------------ messages
 def where_prefix(task: Optional[str], node: Optional[str]) -> str:
     """``task 'NAME'`` (+ ``, node 'ID'``); ``pod`` when no task is named."""
     if not task:
         return "pod" + (f", node '{node}'" if node else "")
     return f"task '{task}'" + (f", node '{node}'" if node else "")
-
-
-def dns_subdomain(s: str) -> bool:
-    if not s or len(s) > 253:
-        return False
-    for part in s.split("."):
-        if not part or part[0] not in _DNS_ALNUM or part[-1] not in _DNS_ALNUM:
-            return False
-        if any(ch not in _DNS_MIDDLE for ch in part):
-            return False
-    return True
-
-
-def _name_part(s: str) -> bool:
-    return 0 < len(s) <= 63 and s[0] in _ALNUM and s[-1] in _ALNUM and all(ch in _NAME_MIDDLE for ch in s)
-
-
-def qualified_name(s: str) -> bool:
-    """apimachinery ``validation.IsQualifiedName``: ``[prefix/]name``."""
-    parts = s.split("/")
-    if len(parts) == 1:
-        return _name_part(s)
-    return len(parts) == 2 and dns_subdomain(parts[0]) and _name_part(parts[1])
-
-
-def is_native_resource(name: str) -> bool:
-    """``IsNativeResource``: no domain, or a ``kubernetes.io/`` one."""
-    return "/" not in name or "kubernetes.io/" in name
-
-
-@functools.lru_cache(maxsize=1024)
-def is_extended_resource(name: str) -> bool:
-    """``IsExtendedResourceName``: ``example.com/dongle``, not ``requests.*``, valid as ``requests.<name>``."""
-    if is_native_resource(name) or name.startswith("requests."):
-        return False
-    return qualified_name("requests." + name)
-
-
-# ------------------------------------------------------------------------------------------------ the pod
-class Container:
-    """One container or init container of a pod dict: where it is, and its parsed requests and limits.
-
-    With ``write`` (the default) the values the API server sets (rounded up, defaulted) are also written into
-    ``raw``; without, only the parsed values change, and ``raw`` is only read."""
-
-    def __init__(self, raw: Dict[str, Any], kind: str, index: int, where: str, *, write: bool = True) -> None:
-        self.raw = raw
-        self.write = write
-        self.init = kind == "initContainers"
-        name = raw.get("name")
-        self.name = name if isinstance(name, str) and name else str(index)
-        self.label = f"{kind}[{self.name}]"  #: ``containers[train]``, for fields and messages
-        path = f"spec.{kind}[{index}].resources"
-        self.sidecar = self.init and raw.get("restartPolicy") == "Always"
-        res = raw.get("resources")
-        if not isinstance(res, dict):
-            res = mapping(where, path, res)
-        # SetDefaults_ResourceList: the values rounded up to milli units, as the API server stores them
-        self.requests, rounded_requests = _stored_values(where, path + ".requests", res.get("requests"))
-        self.limits, rounded_limits = _stored_values(where, path + ".limits", res.get("limits"))
-        self.rounded: List[Tuple[str, str, Quantity, Quantity]] = []  #: (kind, name, before, after)
-        if rounded_requests or rounded_limits:
-            self.rounded = [*(("requests", name, q, r) for name, q, r in rounded_requests),
-                            *(("limits", name, q, r) for name, q, r in rounded_limits)]
-            for kind, name, _, r in self.rounded:
-                self.set(kind, name, r)
-
-    def set(self, kind: str, name: str, q: Quantity) -> None:
-        """Add ``kind`` (``requests``/``limits``) ``name`` to the parsed values and the pod dict."""
-        getattr(self, kind)[name] = q
-        if not self.write:
-            return
-        res = self.raw.get("resources")
-        if not isinstance(res, dict):
-            res = self.raw["resources"] = {}
-        values = res.get(kind)
-        if not isinstance(values, dict):
-            values = res[kind] = {}
-        values[name] = str(q)
-
-
-Rounded = Tuple[str, Quantity, Quantity]  # (name, before, after)
-
-
-def _stored_values(where: str, path: str, value: Any) -> Tuple[ResourceList, Tuple[Rounded, ...]]:
-    """A container's ``requests`` or ``limits`` (at ``path``) as the API server stores them: each value rounded
-    up to milli units; with the values it rounded. A malformed one raises naming ``where`` and ``path``."""
-    if value is None:
-        return {}, ()
-    if type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
-        try:  # the usual case: names and values are strings, and often the same ones from pod to pod
-            values, rounded = _stored_strings(tuple(value.items()))
-            return dict(values), rounded
-        except ResourceValidationError:
-            pass  # read again below, to say where
-    values = resource_list(where, path, value, non_negative=False, round_milli=False)
-    rounded = []
-    for name, q in list(values.items()):
-        r = round_up_milli(q)
-        if r is not q:
-            values[name] = r
-            rounded.append((name, q, r))
-    return values, tuple(rounded)
-
-
-@functools.lru_cache(maxsize=4096)
-def _stored_strings(items: Tuple[Tuple[str, str], ...]) -> Tuple[ResourceList, Tuple[Rounded, ...]]:
-    """:func:`_stored_values` of ``{name: value}`` strings, once per distinct set of them (only exact ``str``
-    keys and values: a cache key must not equate ``1`` with ``True``). A bad name or value raises."""
-    values: ResourceList = {}
-    rounded = []
-    for name, text in items:
-        if not name:
-            raise ResourceValidationError("must not be empty")
-        q = Quantity.parse(text)
-        r = values[name] = round_up_milli(q)
-        if r is not q:
-            rounded.append((name, q, r))
-    return values, tuple(rounded)
-
-
-def read_pod(pod: Any, where: str, *, write: bool = True) -> Tuple[Dict[str, Any], List[Container]]:
-    """The pod's spec and its containers, then init containers; a malformed pod raises naming ``where``.
-    Without ``write`` the pod is only read (see :class:`Container`)."""
-    if not isinstance(pod, dict):
-        raise fail(where, "", f"a pod must be a mapping (a v1 Pod manifest), not {type_name(pod)}")
-    spec = mapping(where, "spec", pod.get("spec"))
-    out: List[Container] = []
-    for kind in ("containers", "initContainers"):
-        for i, c in enumerate(sequence(where, f"spec.{kind}", spec.get(kind))):
-            out.append(Container(mapping(where, f"spec.{kind}[{i}]", c), kind, i, where, write=write))
-    return spec, out
-
-
-def pod_namespace(pod: Dict[str, Any]) -> Optional[str]:
-    meta = pod.get("metadata")
-    ns = meta.get("namespace") if isinstance(meta, dict) else None
-    return ns if isinstance(ns, str) and ns else None
-
-
-def pod_level(spec: Dict[str, Any], where: str) -> Tuple[Optional[ResourceList], Optional[ResourceList]]:
-    """``spec.resources`` requests and limits (None when the pod has no ``spec.resources``)."""
-    if spec.get("resources") is None:
-        return None, None
-    res = mapping(where, "spec.resources", spec.get("resources"))
-    return (resource_list(where, "spec.resources.requests", res.get("requests"), non_negative=False),
-            resource_list(where, "spec.resources.limits", res.get("limits"), non_negative=False))
-
-
-def add_into(total: ResourceList, more: Mapping[str, Quantity]) -> None:
-    """``addResourceList``: Go's ``Quantity.Add``, the first value kept as it is."""
-    for name, q in more.items():
-        total[name] = total[name] + q if name in total else q
-
-
-def max_into(total: ResourceList, more: Mapping[str, Quantity]) -> None:
-    """``maxResourceList``: the larger per resource, the existing one on a tie."""
-    for name, q in more.items():
-        if name not in total or q > total[name]:
-            total[name] = q
-
-
-def aggregate(containers: Sequence[Container], kind: str) -> ResourceList:
-    """``AggregateContainerRequests``/``Limits``: containers summed, init containers (with the sidecars
-    started before them) as a floor, sidecars added to the sum."""
-    total: ResourceList = {}
-    for c in containers:
-        if not c.init:
-            add_into(total, getattr(c, kind))
-    sidecars: ResourceList = {}
-    init_peak: ResourceList = {}
-    for c in containers:
-        if not c.init:
-            continue
-        own = getattr(c, kind)
-        if c.sidecar:
-            add_into(total, own)
-            add_into(sidecars, own)
-            need = dict(sidecars)
-        else:
-            need = dict(own)
-            add_into(need, sidecars)
-        max_into(init_peak, need)
-    max_into(total, init_peak)
-    return total
-
-
-def default_requests_from_limits(containers: Sequence[Container]) -> List[Tuple[Container, str, Quantity]]:
-    """``SetDefaults_Pod``: a request missing where the container has a limit becomes the limit."""
-    added = []
-    for c in containers:
-        for name in sorted(c.limits):
-            if name not in c.requests:
-                q = c.limits[name]
-                c.set("requests", name, q)
-                added.append((c, name, q))
-    return added
 
 
 # ------------------------------------------------------------------------------------------------ LimitRange
@@ -432,11 +139,11 @@ class LimitRange:
 def _check_container_resource_name(source: str, path: str, name: str) -> None:
     """``validateContainerResourceName`` for ``Container`` and ``Pod`` items."""
     if "/" not in name:
-        if name not in _STANDARD_CONTAINER_RESOURCES and not name.startswith("hugepages-"):
+        if name not in STANDARD_CONTAINER_RESOURCES and not name.startswith("hugepages-"):
             raise fail(source, path, f"{name!r} must be a standard resource for containers "
-                                     f"({', '.join(_STANDARD_CONTAINER_RESOURCES)}, hugepages-<size>) "
+                                     f"({', '.join(STANDARD_CONTAINER_RESOURCES)}, hugepages-<size>) "
                                      "or an extended resource such as nvidia.com/gpu")
-    elif not qualified_name(name):
+    elif not is_qualified_name(name):
         raise fail(source, path, f"{name!r} is not a valid resource name")
     elif not is_native_resource(name) and not is_extended_resource(name):
         raise fail(source, path, f"{name!r} doesn't follow extended resource name standard")
@@ -543,8 +250,7 @@ def _validate_item(item: LimitRangeItem, source: str, path: str) -> None:
             if above:
                 raise fail(source, f"{path}.maxLimitRequestRatio.{k}",
                            f"ratio {ratio} is greater than max/min = {_go_float_ratio(hi, lo)}")
-        overcommit_allowed = is_native_resource(k) and not k.startswith("hugepages-")
-        if not overcommit_allowed and d is not None and dr is not None and d != dr:
+        if not overcommit_allowed(k) and d is not None and dr is not None and d != dr:
             raise fail(source, f"{path}.defaultRequest.{k}",
                        f"default value {d} must equal to defaultRequest value {dr} in {k}")
 
@@ -792,7 +498,7 @@ def apply_limit_ranges(
                     pod_totals = aggregate(containers, "requests"), aggregate(containers, "limits")
                     for values, level in zip(pod_totals, (level_requests, level_limits)):
                         for name, q in (level or {}).items():
-                            if name in _POD_LEVEL:
+                            if name in POD_LEVEL_RESOURCES:
                                 values[name] = q
                 adm.check(lr, item, "pod", *pod_totals)
     return new, adm.findings

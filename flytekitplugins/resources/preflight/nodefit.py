@@ -62,14 +62,15 @@ from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..findings import ERROR, INFO, Finding
+from ..k8s.manifest import fail as _fail
+from ..k8s.manifest import mapping as _mapping
+from ..k8s.manifest import parse_yaml_text, quantity
+from ..k8s.manifest import sequence as _sequence
+from ..k8s.manifest import string as _string
+from ..k8s.manifest import type_name as _type_name
+from ..k8s.names import is_extended_resource, is_label_value
+from ..k8s.names import is_qualified_name as _qualified_name
 from ..quantity import Quantity, ResourceValidationError
-from .limitrange import _name_part, is_extended_resource, quantity
-from .limitrange import fail as _fail
-from .limitrange import mapping as _mapping
-from .limitrange import qualified_name as _qualified_name
-from .limitrange import sequence as _sequence
-from .limitrange import string as _string
-from .limitrange import type_name as _type_name
 
 __all__ = [
     "NodeGroup",
@@ -220,9 +221,7 @@ def parse_node_groups(doc: Any, source: str) -> List[NodeGroup]:
         except UnicodeDecodeError:
             raise _fail(source, "", "is not UTF-8 text") from None
     if isinstance(doc, str):
-        from ..platform import _parse_yaml_text  # the same YAML reading as the platform files
-
-        docs = [d for d in _parse_yaml_text(source, doc) if d is not None]
+        docs = [d for d in parse_yaml_text(source, doc) if d is not None]  # as Flyte reads its files
         if len(docs) != 1:
             raise _fail(source, "", f"must hold one YAML/JSON document, not {len(docs)}")
         doc = docs[0]
@@ -338,7 +337,7 @@ def pod_requests(pod: Dict[str, Any]) -> Dict[str, Quantity]:
 
 # ------------------------------------------------------------------------------------------------ names and values
 def _label_value(s: str) -> bool:
-    return s == "" or _name_part(s)
+    return is_label_value(s)
 
 
 def _go_int64(s: str) -> Optional[int]:

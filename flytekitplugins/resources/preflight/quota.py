@@ -42,28 +42,29 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..findings import ERROR, INFO, Finding
-from ..quantity import Quantity
-from .limitrange import (
+from ..k8s.manifest import (
     ResourceList,
-    add_into,
-    aggregate,
     check_keys,
-    default_requests_from_limits,
     fail,
     header,
-    is_extended_resource,
-    is_native_resource,
     mapping,
     metadata,
-    pod_namespace,
-    qualified_name,
     quantity,
-    read_pod,
     resource_list,
     sequence,
     string,
-    where_prefix,
 )
+from ..k8s.names import INTEGER_RESOURCES, is_extended_resource, is_native_resource, is_qualified_name
+from ..k8s.podresources import (
+    default_requests_from_limits,
+    is_pod_level_resource,
+    pod_limits,
+    pod_namespace,
+    pod_requests,
+    read_pod,
+)
+from ..quantity import Quantity
+from .limitrange import where_prefix
 
 __all__ = ["SCOPES", "ResourceQuota", "ScopeRequirement", "check_quotas", "parse_resource_quota", "pod_usage"]
 
@@ -80,13 +81,9 @@ _STANDARD_QUOTA_RESOURCES = frozenset((  # helper.IsStandardQuotaResourceName
     "persistentvolumeclaims", "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory",
     "requests.storage", "requests.ephemeral-storage", "limits.cpu", "limits.memory",
     "limits.ephemeral-storage", "services.nodeports", "services.loadbalancers"))
-_INTEGER_RESOURCES = frozenset((  # helper.IsIntegerResourceName (with extended resource names)
-    "pods", "resourcequotas", "services", "replicationcontrollers", "secrets", "configmaps",
-    "persistentvolumeclaims", "services.nodeports", "services.loadbalancers"))
 _POD_COUNT_AND_COMPUTE = frozenset(("pods", "cpu", "memory", "limits.cpu", "limits.memory",
                                     "requests.cpu", "requests.memory"))
 _DEVICE_CLASS_PREFIX = "deviceclass.resource.kubernetes.io/"
-_POD_LEVEL = ("cpu", "memory")  # plus hugepages-*: resourcehelper.IsSupportedPodLevelResource
 _ONE = Quantity.parse("1")
 _ZERO = Quantity.parse("0")
 
@@ -146,12 +143,12 @@ def _parse_hard(source: str, value: Any) -> ResourceList:
         if "/" not in name and not _is_standard_quota_resource(name):
             raise fail(source, path, f"{name!r} must be a standard resource for quota (pods, requests.cpu, "
                                      "limits.memory, requests.nvidia.com/gpu, count/pods...)")
-        if "/" in name and not qualified_name(name):
+        if "/" in name and not is_qualified_name(name):
             raise fail(source, path, f"{name!r} is not a valid resource name")
         q = quantity(source, path, v)
         if q.sign() < 0:
             raise fail(source, path, f"{v!r} must be greater than or equal to 0")
-        if (name in _INTEGER_RESOURCES or is_extended_resource(name)) and not q.is_integer():
+        if (name in INTEGER_RESOURCES or is_extended_resource(name)) and not q.is_integer():
             raise fail(source, path, f"{v!r} must be an integer")
         hard[name] = q
     return hard
@@ -222,10 +219,6 @@ def parse_resource_quota(doc: Any, source: str) -> ResourceQuota:
 
 
 # ------------------------------------------------------------------------------------------------ the pod's usage
-def _pod_level_supported(name: str) -> bool:
-    return name in _POD_LEVEL or name.startswith("hugepages-")
-
-
 class _PodFacts:
     """The pod as the quota evaluator reads it (after the API server's request defaulting); ``pod`` is only
     read. What the quotas ask of it is worked out once (``usage``, ``best_effort``, ``container_usage``)."""
@@ -249,7 +242,7 @@ class _PodFacts:
             self.level_limits = resource_list(where, "spec.resources.limits", res.get("limits"), non_negative=False)
         self.overhead = resource_list(where, "spec.overhead", self.spec.get("overhead"), non_negative=False)
         #: ``IsPodLevelResourcesSet``: a supported resource in pod-level requests or limits
-        self.level_set = any(_pod_level_supported(k) for k in list(self.level_requests) + list(self.level_limits))
+        self.level_set = any(is_pod_level_resource(k) for k in list(self.level_requests) + list(self.level_limits))
 
     def level_resources_set(self) -> bool:
         """``IsPodLevelResourcesSet``: a supported resource in pod-level requests or limits."""
@@ -292,25 +285,11 @@ class _PodFacts:
 
     def requests(self) -> ResourceList:
         """``PodRequests`` (overhead included)."""
-        reqs = aggregate(self.containers, "requests")
-        if any(_pod_level_supported(k) for k in self.level_requests):  # IsPodLevelRequestsSet
-            for k, q in self.level_requests.items():
-                if _pod_level_supported(k):
-                    reqs[k] = q
-        add_into(reqs, self.overhead)
-        return reqs
+        return pod_requests(self.containers, self.level_requests, self.overhead)
 
     def limits(self) -> ResourceList:
         """``PodLimits`` (overhead added to the non-zero limits)."""
-        lims = aggregate(self.containers, "limits")
-        if self.level_resources_set():
-            for k, q in self.level_limits.items():
-                if _pod_level_supported(k):
-                    lims[k] = q
-        for k, q in self.overhead.items():
-            if k in lims and lims[k].sign() != 0:
-                lims[k] = lims[k] + q
-        return lims
+        return pod_limits(self.containers, self.level_limits, self.level_resources_set(), self.overhead)
 
 
 _COMPUTE = tuple((name, f"requests.{name}", f"limits.{name}") for name in ("cpu", "memory", "ephemeral-storage"))

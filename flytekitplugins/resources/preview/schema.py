@@ -55,8 +55,15 @@ import json
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ..findings import ERROR, Finding
+from ..k8s.manifest import json_quantity
+from ..k8s.names import (
+    container_resource_name_errors,
+    dns1123_label_errors,
+    is_hugepages_resource,
+    is_integer_resource,
+    overcommit_allowed,
+)
 from ..quantity import Quantity, ResourceValidationError
-from .admin import _pod_quantity, go_milli_value
 
 __all__ = ["DEFAULT_KUBERNETES_VERSION", "schema_available", "supported_kubernetes_versions", "validate_pod"]
 
@@ -233,159 +240,6 @@ def _go_quote(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
 
-def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    """apimachinery ``RegexError``: the message, examples, and the regular expression Kubernetes uses."""
-    if not examples:
-        return f"{msg} (regex used for validation is '{fmt}')"
-    shown = " or ".join(f"'{e}', " for e in examples)
-    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
-
-
-# ============================================================================================ names
-_LOWER_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-_LABEL_KEY_INNER = _ALNUM | frozenset("-_.")
-
-_DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL_MSG = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-    "and must start and end with an alphanumeric character"
-)
-_DNS1123_SUBDOMAIN_FMT = _DNS1123_LABEL_FMT + "(\\." + _DNS1123_LABEL_FMT + ")*"
-_DNS1123_SUBDOMAIN_MSG = (
-    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-    "and must start and end with an alphanumeric character"
-)
-_LABEL_KEY_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_LABEL_KEY_MSG = (
-    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-)
-
-
-def _byte_len(s: str) -> int:
-    return len(s.encode("utf-8", "surrogatepass"))  # Go's len() counts bytes
-
-
-def _is_label_shape(s: str) -> bool:
-    """``^[a-z0-9]([-a-z0-9]*[a-z0-9])?$``, by scanning."""
-    if not s or s[0] not in _LOWER_ALNUM or s[-1] not in _LOWER_ALNUM:
-        return False
-    return all(c in _LOWER_ALNUM or c == "-" for c in s)
-
-
-def _is_subdomain_shape(s: str) -> bool:
-    """``^label(\\.label)*$``: dot-separated labels (no empty label), by scanning."""
-    return all(_is_label_shape(part) for part in s.split("."))
-
-
-def _is_label_key_name_shape(s: str) -> bool:
-    """``^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$``, by scanning."""
-    if not s or s[0] not in _ALNUM or s[-1] not in _ALNUM:
-        return False
-    return all(c in _LABEL_KEY_INNER for c in s)
-
-
-def is_dns1123_label(value: str) -> List[str]:
-    """apimachinery ``validation.IsDNS1123Label``: [] when valid, else Kubernetes' messages."""
-    errs = []
-    if _byte_len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _is_label_shape(value):
-        if _is_subdomain_shape(value):
-            errs.append("must not contain dots")
-        else:
-            errs.append(_regex_error(_DNS1123_LABEL_MSG, _DNS1123_LABEL_FMT, "my-name", "123-abc"))
-    return errs
-
-
-def is_dns1123_subdomain(value: str) -> List[str]:
-    """apimachinery ``content.IsDNS1123Subdomain``."""
-    errs = []
-    if _byte_len(value) > 253:
-        errs.append("must be no more than 253 bytes")
-    if not _is_subdomain_shape(value):
-        errs.append(_regex_error(_DNS1123_SUBDOMAIN_MSG, _DNS1123_SUBDOMAIN_FMT, "example.com"))
-    return errs
-
-
-def is_qualified_name(value: str) -> List[str]:
-    """apimachinery ``IsQualifiedName`` (``content.IsLabelKey``): ``[prefix/]name``."""
-    errs: List[str] = []
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            errs.append("prefix part must be non-empty")
-        else:
-            errs.extend("prefix part " + m for m in is_dns1123_subdomain(prefix))
-    else:
-        return [
-            "a valid label key " + _regex_error(_LABEL_KEY_MSG, _LABEL_KEY_FMT, "MyName", "my.name", "123-abc")
-            + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
-        ]
-    if not name:
-        errs.append("name part must be non-empty")
-    elif _byte_len(name) > 63:
-        errs.append("name part must be no more than 63 bytes")
-    if not _is_label_key_name_shape(name):
-        errs.append("name part " + _regex_error(_LABEL_KEY_MSG, _LABEL_KEY_FMT, "MyName", "my.name", "123-abc"))
-    return errs
-
-
-# ============================================================================================ resources
-_HUGEPAGES_PREFIX = "hugepages-"
-_STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
-_STANDARD_RESOURCES = frozenset({
-    "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage",
-    "limits.cpu", "limits.memory", "limits.ephemeral-storage", "pods", "resourcequotas", "services",
-    "replicationcontrollers", "secrets", "configmaps", "persistentvolumeclaims", "storage", "requests.storage",
-    "services.nodeports", "services.loadbalancers",
-})
-_INTEGER_RESOURCES = frozenset({
-    "pods", "resourcequotas", "services", "replicationcontrollers", "secrets", "configmaps",
-    "persistentvolumeclaims", "services.nodeports", "services.loadbalancers",
-})
-
-
-def _is_hugepages(name: str) -> bool:
-    return name.startswith(_HUGEPAGES_PREFIX)
-
-
-def _is_native(name: str) -> bool:
-    """``IsNativeResource``: unprefixed, or anywhere in the ``kubernetes.io/`` namespace."""
-    return "/" not in name or "kubernetes.io/" in name
-
-
-def _is_extended(name: str) -> bool:
-    """``IsExtendedResourceName``: not native, not ``requests.*``, and ``requests.<name>`` is a qualified name."""
-    if _is_native(name) or name.startswith("requests."):
-        return False
-    return not is_qualified_name("requests." + name)
-
-
-def _overcommit_allowed(name: str) -> bool:
-    return _is_native(name) and not _is_hugepages(name)
-
-
-def _is_standard_resource(name: str) -> bool:
-    return name in _STANDARD_RESOURCES or _is_hugepages(name) or name.startswith("requests.hugepages-")
-
-
-def _container_resource_name_errors(name: str) -> List[str]:
-    """``validateContainerResourceName`` (with ``validateResourceName``): the details, in Kubernetes' order."""
-    errs = list(is_qualified_name(name))
-    if not errs and "/" not in name and not _is_standard_resource(name):
-        errs.append("must be a standard resource type or fully qualified")
-    if "/" not in name:
-        if name not in _STANDARD_CONTAINER_RESOURCES and not _is_hugepages(name):
-            errs.append("must be a standard resource for containers")
-    elif not _is_native(name) and not _is_extended(name):
-        errs.append("doesn't follow extended resource name standard")
-    return errs
-
-
 # ============================================================================================ the checker
 class _Checker:
     """Walks a pod dict the way ``ValidatePodSpec`` walks a decoded Pod; malformed parts are skipped
@@ -438,7 +292,7 @@ class _Checker:
             if not name:
                 errs.append((name_path, "Required value", ""))
             else:
-                for msg in is_dns1123_label(name):
+                for msg in dns1123_label_errors(name):
                     errs.append((name_path, f"Invalid value: {_go_quote(name)}: {msg}", name))
             if name in names:
                 errs.append((name_path, f"Duplicate value: {_go_quote(name)}", name))
@@ -490,7 +344,7 @@ class _Checker:
         if name is not None:
             if not name:
                 self.required(f"{path}.name")
-            for msg in is_dns1123_label(name) if name else ():
+            for msg in dns1123_label_errors(name) if name else ():
                 self.invalid(f"{path}.name", _go_quote(name), msg, name)
         self.volume_mounts(ctr.get("volumeMounts"), volumes, f"{path}.volumeMounts")
         resources = ctr.get("resources")
@@ -534,7 +388,7 @@ class _Checker:
             q = self.quantity(name, raw, f"{path}.limits.{name}")
             if q is not None:
                 parsed_limits[name] = q
-            hugepages = hugepages or _is_hugepages(name)
+            hugepages = hugepages or is_hugepages_resource(name)
             cpu_or_memory = cpu_or_memory or name in ("cpu", "memory")
         for raw_name, raw in requests.items():
             name = str(raw_name)
@@ -543,31 +397,31 @@ class _Checker:
             if name in limits:
                 limit = parsed_limits.get(name)
                 if q is not None and limit is not None:
-                    if q != limit and not _overcommit_allowed(name):
+                    if q != limit and not overcommit_allowed(name):
                         self.invalid(field, _go_quote(str(q)), f"must be equal to {name} limit of {limit}", str(q))
                     elif q > limit:
                         self.invalid(field, _go_quote(str(q)),
                                      f"must be less than or equal to {name} limit of {limit}", str(q))
-            elif not _overcommit_allowed(name):
+            elif not overcommit_allowed(name):
                 self.required(f"{path}.limits.{name}", "Limit must be set for non overcommitable resources")
-            hugepages = hugepages or _is_hugepages(name)
+            hugepages = hugepages or is_hugepages_resource(name)
             cpu_or_memory = cpu_or_memory or name in ("cpu", "memory")
         if hugepages and not cpu_or_memory:
             self.add(path, "Forbidden: HugePages require cpu or memory")
 
     def quantity(self, name: str, raw: Any, field: str) -> Optional[Quantity]:
         """The name's checks, then the value decoded and ``ValidateResourceQuantityValue``; None if undecodable."""
-        for msg in _container_resource_name_errors(name):
+        for msg in container_resource_name_errors(name):
             self.invalid(field, _go_quote(name), msg)
         try:
-            q = _pod_quantity(raw)
+            q = json_quantity(raw)
         except ResourceValidationError as e:
             shown = _go_quote(raw) if isinstance(raw, str) else _show(raw)
             self.invalid(field, shown, e.problem, raw if isinstance(raw, str) else None)
             return None
         if q.sign() < 0:
             self.invalid(field, _go_quote(str(q)), "must be greater than or equal to 0", str(q))
-        if (name in _INTEGER_RESOURCES or _is_extended(name)) and go_milli_value(q) % 1000 != 0:
+        if is_integer_resource(name) and q.milli_value() % 1000 != 0:
             self.invalid(field, str(q), "must be an integer", str(q))
         return q
 
