@@ -17,6 +17,7 @@ from flytekit.extras.accelerators import BaseAccelerator
 from flytekit.models import task as task_models
 
 from .accelerators import is_device_resource, partition_of, resource_name_for
+from .k8s.resourcenames import RESOURCE_NAMES
 from .quantity import Quantity, ResourceValidationError
 from .resources import (
     FIELDS,
@@ -48,12 +49,7 @@ __all__ = [
     "shared_memory_size",
 ]
 
-_IDL_NAME = {
-    "cpu": task_models.Resources.ResourceName.CPU,
-    "mem": task_models.Resources.ResourceName.MEMORY,
-    "gpu": task_models.Resources.ResourceName.GPU,
-    "ephemeral_storage": task_models.Resources.ResourceName.EPHEMERAL_STORAGE,
-}
+_IDL_NAME = {r.field: r.idl for r in RESOURCE_NAMES}
 # flytekit's _get_container_definition lists ephemeral storage, cpu, gpu, memory, in that order.
 _CONTAINER_ORDER = ("ephemeral_storage", "cpu", "gpu", "mem")
 #: the Resources classes whose four fields are all there is to them (the cache key below relies on it)

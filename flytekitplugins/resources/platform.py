@@ -28,6 +28,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .findings import WARNING, Finding
 from .k8s.manifest import parse_yaml_text
+from .k8s.resourcenames import ADMIN_ORDER
 from .quantity import Quantity, ResourceValidationError
 
 __all__ = ["K8sConfig", "Platform", "TaskResourceSet", "TaskResources", "load_platform"]
@@ -185,12 +186,7 @@ _K8S_IGNORED = frozenset({
     "enable-distributed-error-aggregation",
 })
 #: flyteadmin TaskResourceSet keys (lowercased, as viper delivers them) -> (attribute, JSON key)
-_TR_KEYS = {
-    "cpu": ("cpu", "cpu"),
-    "gpu": ("gpu", "gpu"),
-    "memory": ("memory", "memory"),
-    "ephemeralstorage": ("ephemeral_storage", "ephemeralStorage"),
-}
+_TR_KEYS = {r.admin_key_lower: (r.attribute, r.admin_key) for r in ADMIN_ORDER}
 _TR_LEGACY = frozenset({"storage"})  # older charts (charts/flyte) still write it; flyteadmin 1.16 ignores it
 
 
@@ -460,7 +456,7 @@ class _Loader:
 
 
 def _set_dict(s: TaskResourceSet) -> Dict[str, Optional[Quantity]]:
-    return {"cpu": s.cpu, "gpu": s.gpu, "memory": s.memory, "ephemeral_storage": s.ephemeral_storage}
+    return {r.attribute: getattr(s, r.attribute) for r in ADMIN_ORDER}
 
 
 def _join(old: Optional[str], new: str) -> str:

@@ -24,6 +24,7 @@ from flytekit.core.pod_template import PodTemplate
 
 from .accelerators import GOOGLE_TPU, NVIDIA_GPU, is_device_resource, partition_of, resource_name_for
 from .convert import SHARED_MEMORY_MOUNT_NAME, SHARED_MEMORY_MOUNT_PATH, check_shared_memory, shared_memory_size
+from .k8s.resourcenames import RESOURCE_NAMES
 from .quantity import Quantity, ResourceValidationError
 from .resources import (
     Resources,
@@ -65,8 +66,8 @@ _TPU_DEVICE_NODE_LABEL = "cloud.google.com/gke-tpu-accelerator"
 _TPU_PARTITION_NODE_LABEL = "cloud.google.com/gke-tpu-topology"
 _MIG_STRATEGIES = ("single", "mixed")
 
-_K8S_NAME = {"cpu": "cpu", "mem": "memory", "ephemeral_storage": "ephemeral-storage"}
-_FIELD_FOR_K8S = {"cpu": "cpu", "memory": "mem", "ephemeral-storage": "ephemeral_storage"}
+_K8S_NAME = {r.field: r.pod_spec for r in RESOURCE_NAMES}  # gpu's key is chosen by _gpu_key
+_FIELD_FOR_K8S = {r.pod_spec: r.field for r in RESOURCE_NAMES if r.field != "gpu"}  # GPUs: any device name
 
 
 def _gpu_key(

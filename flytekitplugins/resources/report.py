@@ -23,14 +23,11 @@ from flyteidl.admin import task_pb2, workflow_pb2
 from flyteidl.core import tasks_pb2
 from google.protobuf.message import DecodeError
 
+from .k8s.resourcenames import RESOURCE_NAMES
+
 __all__ = ["ReportError", "Row", "main", "read_package", "render", "report", "rows", "summarize"]
 
-_NAMES = {
-    tasks_pb2.Resources.CPU: "cpu",
-    tasks_pb2.Resources.MEMORY: "mem",
-    tasks_pb2.Resources.GPU: "gpu",
-    tasks_pb2.Resources.EPHEMERAL_STORAGE: "ephemeral_storage",
-}
+_NAMES = {r.idl: r.field for r in RESOURCE_NAMES}
 
 
 class ReportError(ValueError):
@@ -205,7 +202,7 @@ def _member_rows(name: str, data: bytes) -> List[Row]:
     return out
 
 
-_ORDER = {name: i for i, name in enumerate(("cpu", "mem", "memory", "gpu", "ephemeral_storage", "ephemeral-storage"))}
+_ORDER = {name: i for i, name in enumerate(dict.fromkeys(n for r in RESOURCE_NAMES for n in (r.field, r.pod_spec)))}
 
 
 def _fmt(values: Dict[str, str]) -> str:

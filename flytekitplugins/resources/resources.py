@@ -22,6 +22,7 @@ from mashumaro.config import BaseConfig
 
 from .accelerators import Accelerator, GPUSpec, parse_gpu_spec
 from .errors import ResourceValidationError, digits_of
+from .k8s.resourcenames import FIELDS
 from .quantity import Quantity
 
 __all__ = [
@@ -36,8 +37,6 @@ __all__ = [
     "validate_resources",
 ]
 
-#: The fields of ``Resources``, in declaration order.
-FIELDS: Tuple[str, ...] = ("cpu", "mem", "gpu", "ephemeral_storage")
 
 _ONE_MI = Quantity.parse("1Mi")
 
