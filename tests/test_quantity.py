@@ -2,8 +2,10 @@
 
 import csv
 import json
+import math
 import pathlib
-from decimal import Context, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -264,7 +266,6 @@ def test_scaled_value_of_one_at_a_scale(from_scale, to_scale, expected):
 
 
 _MAX = (1 << 63) - 1
-_WIDE = Context(prec=100)  # enough digits for every value the property test draws
 
 
 @pytest.mark.parametrize("unscaled, scale, new_scale, want", [
@@ -319,8 +320,8 @@ def test_scaled_decimal_is_exact_beyond_int64():
 @given(st.integers(-(10**30), 10**30), st.integers(-12, 12), st.integers(-12, 12))
 def test_scaled_value_is_the_ceiling_of_the_magnitude(coef, exp, scale):
     q = Quantity(coef, exp, DECIMAL_SI)
-    exact = Decimal(coef).scaleb(exp - scale, context=_WIDE)
-    magnitude = abs(exact).to_integral_value(rounding="ROUND_CEILING")
-    expected = int(magnitude) if coef >= 0 else -int(magnitude)
+    exact = Fraction(coef) * Fraction(10) ** (exp - scale)
+    magnitude = math.ceil(abs(exact))
+    expected = magnitude if coef >= 0 else -magnitude
     assert q.scaled_decimal(scale) == expected
     assert q.scaled_value(scale) == max(-(1 << 63), min(_MAX, expected))
