@@ -332,6 +332,10 @@ def test_nvml_peaks_per_device_from_a_fake_pynvml():
         GpuUsage(0, "NVIDIA A100-SXM4-80GB", 5 << 30, 80 << 30, 87.0),
         GpuUsage(1, "NVIDIA A100-SXM4-80GB", 0, 80 << 30, 0.0),
     ]
+    for _ in range(100):  # NVML is shut down in the sampler thread, off the task's path
+        if state["shutdown"]:
+            break
+        time.sleep(0.02)
     assert state["shutdown"]
 
 

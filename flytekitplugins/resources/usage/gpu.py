@@ -16,8 +16,15 @@ from .record import GpuUsage
 __all__ = ["NvmlSampler", "nvidia_driver_present"]
 
 
+_present: Dict[int, bool] = {}
+
+
 def nvidia_driver_present() -> bool:
-    return os.path.exists("/dev/nvidiactl") or os.path.isdir("/proc/driver/nvidia/gpus")
+    """Whether an NVIDIA driver is there (looked up once per process)."""
+    pid = os.getpid()
+    if pid not in _present:
+        _present[pid] = os.path.exists("/dev/nvidiactl") or os.path.isdir("/proc/driver/nvidia/gpus")
+    return _present[pid]
 
 
 def _text(value: Any) -> str:

@@ -88,10 +88,11 @@ class Meter:
         self._clock = clock
         self.sources: Dict[str, str] = {}
         self.notes: List[str] = []
-        self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
         self._gpu: Optional[NvmlSampler] = None
         self._gpu_ready = False
+        # no driver, no NVML: decided here (two stat calls) so that the sampler need not wake for it
+        self._gpu_started = nvml is None or (nvml is _load_pynvml and not nvidia_driver_present())
+        self._busy = threading.Lock()  # a tick and the final sample do not interleave
         self._window: Any = None
         self._memory_from_cgroup = False
         self._result: Optional[Measured] = None
@@ -119,7 +120,7 @@ class Meter:
         self.sources["memory"] = c.source if self._memory_from_cgroup else "rusage"  # type: ignore[union-attr]
         self._limits = {"memory_bytes": None, "cpu_cores": None}
         if c is not None:
-            self._limits = {"memory_bytes": cg.read_memory_limit_bytes(c), "cpu_cores": cg.read_cpu_limit_cores(c)}
+            self._limits = _limits(c)
             self.sources["limits"] = c.source
         if not self._memory_from_cgroup:
             self._window = self._tracker.open()
@@ -130,8 +131,9 @@ class Meter:
         self._t0 = self._last_t = self._clock()
         self._cpu0 = self._last_cpu = self._cpu()
         self._peak_cores: Optional[float] = None
-        self._thread = threading.Thread(target=self._run, name="flytekitplugins-resources-usage", daemon=True)
-        self._thread.start()
+        # NVML (when there may be a GPU) starts at once, in the thread; the CPU is first sampled an interval on
+        self.due = self._t0 if not self._gpu_started else self._t0 + self._interval
+        SAMPLER.add(self)
         return self
 
     # -- sampling -------------------------------------------------------------------------------------------
@@ -140,11 +142,13 @@ class Meter:
         dt = t - self._last_t
         if cpu is None or self._last_cpu is None:
             return
-        # an interval shorter than half the period is too coarse for tick-based counters: skip it at the end
-        if dt > 0 and (not final or dt >= self._interval / 2):
-            cores = max(0.0, (cpu - self._last_cpu) / dt)
-            if self._peak_cores is None or cores > self._peak_cores:
-                self._peak_cores = cores
+        # an interval shorter than half the period is too coarse for tick-based counters: it is counted
+        # with the next one (or, at the end, only in the average)
+        if dt <= 0 or dt < self._interval / 2:
+            return
+        cores = max(0.0, (cpu - self._last_cpu) / dt)
+        if self._peak_cores is None or cores > self._peak_cores:
+            self._peak_cores = cores
         self._last_t, self._last_cpu = t, cpu
 
     def _sample_other(self) -> None:
@@ -168,19 +172,18 @@ class Meter:
         elif sampler.error:
             self.notes.append(sampler.error)
 
-    def _run(self) -> None:
-        try:
+    def tick(self) -> None:
+        """One sample (the sampler thread calls it every ``interval``; the first one starts NVML)."""
+        if not self._gpu_started:
+            self._gpu_started = True
             self._start_gpu()
-            while not self._stop.wait(self._interval):
-                self._sample_cpu(final=False)
-                self._sample_other()
-            if self._gpu_ready:
-                self._gpu.sample()  # type: ignore[union-attr]
-        except Exception as e:  # a sampler that breaks leaves what it had
-            self.notes.append(f"sampler stopped: {e!r}")
-        finally:
-            if self._gpu is not None:
-                self._gpu.stop()
+        self._sample_cpu(final=False)
+        self._sample_other()
+
+    def retire(self) -> None:
+        """After the window closed (in the sampler thread): NVML is shut down there, off the task's path."""
+        if self._gpu is not None:
+            self._gpu.stop()
 
     # -- the result -----------------------------------------------------------------------------------------
     def _collect(self, final: bool) -> Measured:
@@ -213,12 +216,99 @@ class Meter:
     def stop(self) -> Measured:
         if self._result is not None:
             return self._result
-        self._stop.set()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout=0.1)
-            if thread.is_alive():
-                self.notes.append("the sampler did not stop within 0.1 s (GPU readings may be missing)")
-        self._sample_cpu(final=True)
-        self._result = self._collect(final=True)
+        SAMPLER.remove(self)
+        with self._busy:  # a tick under way ends first
+            self._sample_cpu(final=True)
+            self._result = self._collect(final=True)
+        if self._gpu is not None:
+            SAMPLER.retire(self)
         return self._result
+
+
+_LIMITS: Dict[Any, Dict[str, Any]] = {}
+
+
+def _limits(paths: cg.CgroupPaths) -> Dict[str, Any]:
+    """The container's limits: read once per process and cgroup (Kubernetes resizes a pod in place only
+    through the API, which a task never sees mid-run)."""
+    key = (os.getpid(), paths)
+    if key not in _LIMITS:
+        _LIMITS[key] = {"memory_bytes": cg.read_memory_limit_bytes(paths), "cpu_cores": cg.read_cpu_limit_cores(paths)}
+    return dict(_LIMITS[key])
+
+
+class _Sampler:
+    """One daemon thread per process (starting a thread per task would cost more than the whole measurement;
+    on a busy machine, milliseconds). It ticks each open window when it is due, waking every ``IDLE_TICK``
+    seconds at most (so that a new window need not wake it: waking a thread is a context switch on the task's
+    path), and ends after ``IDLE_EXIT`` seconds without a window; the next window starts it again."""
+
+    IDLE_TICK = 0.5
+    IDLE_EXIT = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._meters: List[Meter] = []
+        self._retired: List[Meter] = []
+        self._wake = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._pid: Optional[int] = None
+
+    def add(self, meter: Meter) -> None:
+        with self._lock:
+            self._meters.append(meter)
+            if self._thread is None or self._pid != os.getpid():
+                self._pid = os.getpid()  # a forked child has no sampler thread: start its own
+                self._thread = threading.Thread(target=self._run, name="flytekitplugins-resources-usage",
+                                                daemon=True)
+                self._thread.start()
+                return
+        if meter.due - meter._t0 < self.IDLE_TICK:
+            self._wake.set()  # due sooner than the thread's next look
+
+    def remove(self, meter: Meter) -> None:
+        with self._lock:
+            if meter in self._meters:
+                self._meters.remove(meter)
+
+    def retire(self, meter: Meter) -> None:
+        """Have the thread finish ``meter``'s GPU session."""
+        with self._lock:
+            self._retired.append(meter)
+        self._wake.set()
+
+    def _run(self) -> None:
+        idle_since = time.monotonic()
+        while True:
+            with self._lock:
+                meters, retired, self._retired = list(self._meters), self._retired, []
+                now = time.monotonic()
+                if meters or retired:
+                    idle_since = now
+                elif now - idle_since > self.IDLE_EXIT:
+                    self._thread = None
+                    return
+            for m in retired:
+                try:
+                    m.retire()
+                except Exception:
+                    pass
+            due = min([m.due for m in meters] + [now + self.IDLE_TICK])
+            if due > now:
+                self._wake.wait(due - now)
+                self._wake.clear()
+                continue
+            for m in meters:
+                if m.due <= now:
+                    m.due = now + m._interval
+                    try:
+                        with m._busy:
+                            if m._result is None:
+                                m.tick()
+                    except Exception as e:  # a window whose sampling breaks keeps what it had
+                        m.notes.append(f"sampler: {e!r}")
+                        self.remove(m)
+                        self.retire(m)
+
+
+SAMPLER = _Sampler()

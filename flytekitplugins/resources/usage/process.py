@@ -64,13 +64,17 @@ class PeakTracker:
         self._can_reset = clear_refs is not None and sys.platform.startswith("linux")
         self._lock = threading.Lock()
         self._open: List[_Window] = []
+        self._fd: Optional[int] = None
+        self._fd_pid: Optional[int] = None
 
     def _reset(self) -> bool:
         if not self._can_reset:
             return False
         try:
-            with open(self._clear_refs, "w") as f:  # type: ignore[arg-type]
-                f.write("5")
+            if self._fd is None or self._fd_pid != os.getpid():  # kept open: one write per window
+                self._fd = os.open(self._clear_refs, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))  # type: ignore
+                self._fd_pid = os.getpid()
+            os.write(self._fd, b"5")
             return True
         except OSError:
             self._can_reset = False
@@ -89,9 +93,9 @@ class PeakTracker:
                 self._fold()  # what the open windows reached before the reset
             reset = self._reset()
             mark = max_rss_bytes()
-            now = current_rss_bytes() or 0
             # after a reset the mark is the resident set now; without one, the window starts from what it sees
-            w = _Window(mark if reset else now, -1 if reset else mark, max_rss_bytes(resource.RUSAGE_CHILDREN))
+            start = mark if reset else (current_rss_bytes() or 0)
+            w = _Window(start, -1 if reset else mark, max_rss_bytes(resource.RUSAGE_CHILDREN))
             self._open.append(w)
             return w
 

@@ -31,7 +31,7 @@ wrong type in an optional place (``notes`` not a list of strings, ``attempt`` no
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional
 
 __all__ = ["PREFIX", "GpuUsage", "UsageRecord", "format_line", "parse_line"]
@@ -73,10 +73,18 @@ class UsageRecord:
     notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        # what dataclasses.asdict gives, without its deep copies (this runs at the end of every task)
+        out = {name: getattr(self, name) for name in _NAMES}
+        for key in ("requests", "limits", "container_limits", "sources"):
+            out[key] = dict(out[key])
+        out["gpus"] = [{name: getattr(g, name) for name in _GPU_NAMES} for g in self.gpus]
+        out["notes"] = list(self.notes)
+        return out
 
 
-_FIELDS = {f.name for f in fields(UsageRecord)}
+_NAMES = tuple(f.name for f in fields(UsageRecord))
+_GPU_NAMES = tuple(f.name for f in fields(GpuUsage))
+_FIELDS = set(_NAMES)
 
 
 def format_line(record: UsageRecord) -> str:
