@@ -21,7 +21,7 @@ import datetime
 import os
 import threading
 import time
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from . import cgroup as cg
 from . import process
@@ -107,8 +107,10 @@ class Meter:
         self.started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
         c = self._cg
         self._cpu_from_cgroup = False
+        cpu0 = None
         if self._use_cgroup:
-            if cg.read_cpu_seconds(c) is not None:  # type: ignore[arg-type]
+            cpu0 = cg.read_cpu_seconds(c)  # type: ignore[arg-type]
+            if cpu0 is not None:
                 self._cpu_from_cgroup = True
             else:
                 self.notes.append(f"{c.source}: CPU usage unreadable, used rusage")  # type: ignore[union-attr]
@@ -129,7 +131,7 @@ class Meter:
         if self._shm_start is not None:
             self.sources["shm"] = "statvfs"
         self._t0 = self._last_t = self._clock()
-        self._cpu0 = self._last_cpu = self._cpu()
+        self._cpu0 = self._last_cpu = cpu0 if self._cpu_from_cgroup else self._cpu()
         self._peak_cores: Optional[float] = None
         # NVML (when there may be a GPU) starts at once, in the thread; the CPU is first sampled an interval on
         self.due = self._t0 if not self._gpu_started else self._t0 + self._interval
@@ -137,8 +139,8 @@ class Meter:
         return self
 
     # -- sampling -------------------------------------------------------------------------------------------
-    def _sample_cpu(self, final: bool) -> None:
-        t, cpu = self._clock(), self._cpu()
+    def _sample_cpu(self, final: bool, now: Optional[Tuple[float, Optional[float]]] = None) -> None:
+        t, cpu = now if now is not None else (self._clock(), self._cpu())
         dt = t - self._last_t
         if cpu is None or self._last_cpu is None:
             return
@@ -186,9 +188,9 @@ class Meter:
             self._gpu.stop()
 
     # -- the result -----------------------------------------------------------------------------------------
-    def _collect(self, final: bool) -> Measured:
-        wall = self._clock() - self._t0
-        cpu_end = self._cpu()
+    def _collect(self, final: bool, now: Optional[Tuple[float, Optional[float]]] = None) -> Measured:
+        t, cpu_end = now if now is not None else (self._clock(), self._cpu())
+        wall = t - self._t0
         cpu = None if cpu_end is None or self._cpu0 is None else max(0.0, cpu_end - self._cpu0)
         avg = cpu / wall if cpu is not None and wall > 0 else None
         peak = self._peak_cores
@@ -218,8 +220,9 @@ class Meter:
             return self._result
         SAMPLER.remove(self)
         with self._busy:  # a tick under way ends first
-            self._sample_cpu(final=True)
-            self._result = self._collect(final=True)
+            now = (self._clock(), self._cpu())  # one reading for the last interval and the totals
+            self._sample_cpu(final=True, now=now)
+            self._result = self._collect(final=True, now=now)
         if self._gpu is not None:
             SAMPLER.retire(self)
         return self._result
