@@ -573,3 +573,22 @@ def test_identity_from_flytes_environment(monkeypatch, env, node):
 def test_declared_resources_use_kubernetes_names(resources, requests):
     t = task(**resources)(_add_two)
     assert usage_task.declared_resources(t)["requests"] == requests
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_while_a_task_is_measured_can_measure_its_own():
+    tracker = process.PeakTracker()
+    parent = Meter(cgroup=None, use_cgroup=False, tracker=tracker, interval=0.02, nvml=None).start()
+    time.sleep(0.05)
+    pid = os.fork()
+    if pid == 0:  # the child: its own sampler thread, its own windows
+        try:
+            r = Meter(cgroup=None, use_cgroup=False, tracker=tracker, interval=0.02, nvml=None).start()
+            _burn(0.1)
+            ok = r.stop().cpu_seconds >= 0.1
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert parent.stop().cpu_seconds is not None
+    assert os.WEXITSTATUS(status) == 0

@@ -314,4 +314,13 @@ class _Sampler:
                         self.retire(m)
 
 
+    def after_fork(self) -> None:
+        """In a forked child: no thread, no windows (they are the parent's), a fresh lock."""
+        self._lock = threading.Lock()
+        self._meters, self._retired, self._thread, self._pid = [], [], None, None
+        self._wake = threading.Event()
+
+
 SAMPLER = _Sampler()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=SAMPLER.after_fork)

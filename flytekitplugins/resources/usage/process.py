@@ -66,6 +66,13 @@ class PeakTracker:
         self._open: List[_Window] = []
         self._fd: Optional[int] = None
         self._fd_pid: Optional[int] = None
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        """A forked child starts with its own lock and no open windows (its high-water mark is its own)."""
+        self._lock = threading.Lock()
+        self._open = []
 
     def _reset(self) -> bool:
         if not self._can_reset:

@@ -51,6 +51,15 @@ _cgroups: Dict[str, Optional[cg.CgroupPaths]] = {}
 _measured = [0]  # tasks measured by this process
 
 
+def _after_fork() -> None:
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def _raw_setting(task: Any, name: str) -> str:
     env = getattr(task, "environment", None)
     if isinstance(env, dict) and isinstance(env.get(name), str):
