@@ -260,6 +260,59 @@ def bench_hostile_slope():
     return out
 
 
+def _identity(x: int) -> int:
+    return x
+
+
+def bench_usage():
+    """What measuring a task costs it (goal < 1 ms): usage.task.begin + end around one run (the cgroup lookup is
+    cached per process; a sampler thread is started and stopped; the record is built and printed), in the local
+    (rusage) and the pod (cgroup) mode, and the difference it makes to a whole local call of a trivial task."""
+    import contextlib
+    import io
+    import statistics
+
+    from flytekit import FlyteContextManager, task
+
+    from flytekitplugins.resources.usage import task as usage
+
+    trivial = task(_identity)
+    ctx = FlyteContextManager.current_context()
+    sink = io.StringIO()
+    out = []
+    for mode in ("rusage", "cgroup"):
+        os.environ[usage.ENV] = mode
+
+        def measured():
+            usage.end(usage.begin(trivial, ctx))
+
+        with contextlib.redirect_stderr(sink):
+            measured()
+            # noise on a shared machine only adds time: the best round is the estimate; CPU time beside it
+            cpu0 = time.process_time()
+            per = min(timeit.repeat(measured, number=20, repeat=ROUNDS)) / 20
+            cpu = (time.process_time() - cpu0) / (20 * ROUNDS)
+        sink.seek(0)
+        sink.truncate()
+        out.append((f"measuring a task ({mode} source): {per * 1e3:.3f} ms per task (CPU {cpu * 1e3:.3f} ms), "
+                    "as a fraction of 1 ms", per / 1e-3, 1.0))
+
+    def call():
+        trivial(x=1)
+
+    timings = {"on": [], "off": []}
+    with contextlib.redirect_stderr(sink):
+        for _ in range(ROUNDS):  # alternating, so that drift hits both alike
+            for state in ("on", "off"):
+                os.environ[usage.ENV] = "auto" if state == "on" else "off"
+                timings[state].append(min(timeit.repeat(call, number=10, repeat=3)) / 10)
+    os.environ.pop(usage.ENV, None)
+    on, off = statistics.median(timings["on"]), statistics.median(timings["off"])
+    out.append((f"a local call of a trivial task, measured vs not ({on * 1e3:.2f} ms vs {off * 1e3:.2f} ms)",
+                on / off, None))
+    return out
+
+
 def main():
     warnings.simplefilter("ignore")
     # As after `pip install` (which compiles bytecode): the plugin's own sources precompiled too, so the
@@ -271,7 +324,8 @@ def main():
 
     compileall.compile_dir(str(pathlib.Path(plugin.__file__).parent), quiet=1)
     compileall.compile_file(str(pathlib.Path(plugin.__file__).parent.parent / "resources_entrypoint.py"), quiet=1)
-    results = [bench_import(), *bench_serialize(), *bench_preview(), *bench_parse(), *bench_hostile_slope()]
+    results = [bench_import(), *bench_serialize(), *bench_preview(), *bench_parse(), *bench_hostile_slope(),
+               *bench_usage()]
     width = max(len(r[0]) for r in results)
     print("ratio = plugin / baseline, measured in this run (lower is better)")
     for label, ratio, goal in results:

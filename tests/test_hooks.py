@@ -452,3 +452,37 @@ def test_a_reimported_plugin_validates_once_with_flytekits_own_checks():
         "print(json.dumps([r2._stock_post_init is stock, r._stock_post_init is stock]))"
     )
     assert result == [True, True]
+
+
+def test_the_task_execution_site_is_version_guarded_and_restored_identically(monkeypatch):
+    """PythonTask.dispatch_execute (measuring a task's run): routed while active, stock after deactivate, and
+    left stock with one warning when a future flytekit changes its parameters."""
+    from flytekit.core.base_task import PythonTask
+
+    stock = hooks._stock["PythonTask.dispatch_execute"]
+    assert PythonTask.__dict__["dispatch_execute"] is hooks._replacements["PythonTask.dispatch_execute"]
+    plugin.deactivate()
+    assert PythonTask.__dict__["dispatch_execute"] is stock
+    plugin.activate()
+    plugin.activate()
+    assert PythonTask.__dict__["dispatch_execute"] is hooks._replacements["PythonTask.dispatch_execute"]
+
+    plugin.deactivate()
+
+    def dispatch_execute(self, context, literals, something_new=None):  # a future flytekit
+        return "future"
+
+    monkeypatch.setattr(PythonTask, "dispatch_execute", dispatch_execute)
+    monkeypatch.setattr(hooks, "_replacements", {})
+    monkeypatch.setattr(hooks, "_stock", {})
+    monkeypatch.setattr(hooks, "_warned", set())
+    try:
+        with pytest.warns(hooks.FlytekitResourcesCompatibilityWarning, match="dispatch_execute") as record:
+            plugin.activate()
+        assert len([w for w in record if "dispatch_execute" in str(w.message)]) == 1
+        assert PythonTask.__dict__["dispatch_execute"] is dispatch_execute
+    finally:
+        plugin.deactivate()
+    monkeypatch.undo()
+    plugin.activate()
+    assert PythonTask.__dict__["dispatch_execute"] is not stock

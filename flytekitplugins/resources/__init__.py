@@ -22,6 +22,8 @@ Modules imported on demand (never by the hook; ``import flytekit`` stays as chea
 - ``preview``: the pods flyteadmin and flytepropeller 1.16 build (``preview_entities``)
 - ``preflight``: LimitRange, ResourceQuota, node fit and the project's policy (``preflight``, ``load_policy``)
 - ``cli``: ``flyte-resources preview | check | report``; ``report``: what a package will register
+- ``usage``: measuring every task run (the hook calls it around ``PythonTask.dispatch_execute``; one record line
+  in the task's log, ``FLYTEKITPLUGINS_RESOURCES_USAGE=off`` to stop it)
 """
 
 import os as _os

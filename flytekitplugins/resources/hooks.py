@@ -128,6 +128,41 @@ def _task_with_policy(stock: Callable) -> Callable:
     return serializable_task
 
 
+def _measured_dispatch(stock: Callable) -> Callable:
+    """``PythonTask.dispatch_execute``: the task's run, measured (``usage.task``: never fails the task, never
+    changes what it returns; ``FLYTEKITPLUGINS_RESOURCES_USAGE=off`` skips it)."""
+
+    @functools.wraps(stock)
+    def dispatch_execute(self, ctx, input_literal_map):
+        from .usage import task as usage
+
+        window = usage.begin(self, ctx)
+        if window is None:
+            return stock(self, ctx, input_literal_map)
+        try:
+            result = stock(self, ctx, input_literal_map)
+        except BaseException as e:
+            usage.end(window, e)
+            raise
+        if inspect.iscoroutine(result):
+            return _finish_later(result, window, usage)
+        usage.end(window)
+        return result
+
+    dispatch_execute.__flytekitplugins_resources__ = True
+    return dispatch_execute
+
+
+async def _finish_later(coroutine: Any, window: Any, usage: Any) -> Any:
+    try:
+        result = await coroutine
+    except BaseException as e:
+        usage.end(window, e)
+        raise
+    usage.end(window)
+    return result
+
+
 _STOCK_SIGNATURE = ("entity_mapping", "settings", "entity", "options")
 
 #: What is routed, keyed by name.
@@ -162,6 +197,10 @@ ROUTED: Dict[str, Routed] = {
                _task_with_policy),
         Routed("get_serializable_node", "flytekit.tools.translator", "get_serializable_node", _STOCK_SIGNATURE,
                _naming(_describe_node, 2)),
+        # the task-execution site (pyflyte-execute, pyflyte-map-execute, pyflyte run): every Python task,
+        # map-task children, @dynamic and plugin tasks run in their pod
+        Routed("PythonTask.dispatch_execute", "flytekit.core.base_task", "PythonTask.dispatch_execute",
+               ("self", "ctx", "input_literal_map"), _measured_dispatch),
     )
 }
 

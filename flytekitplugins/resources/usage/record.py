@@ -8,7 +8,8 @@ that log shippers and ``flyte-resources recommend --records`` can find the lines
 Fields (a missing or ``null`` value is "not measured"; numbers are measurements, not user quantities):
 
 - ``task`` (str), ``project``, ``domain``, ``workflow``, ``node``, ``execution`` (str or null): where it ran
-  (from Flyte's ``FLYTE_INTERNAL_*`` environment when in a cluster);
+  (from Flyte's ``FLYTE_INTERNAL_*`` environment when in a cluster; ``node`` from ``FLYTE_EXECUTION_URL`` or the
+  pod's name), ``attempt`` (int or null: ``FLYTE_ATTEMPT_NUMBER``, 0 for the first);
 - ``started`` (ISO 8601 UTC), ``wall_seconds`` (float), ``succeeded`` (bool);
 - ``requests``, ``limits`` (``{"cpu": "2", "memory": "4Gi", "nvidia.com/gpu": "1", ...}``, Kubernetes names):
   what the task declared, as strings;
@@ -18,13 +19,19 @@ Fields (a missing or ``null`` value is "not measured"; numbers are measurements,
 - ``gpus``: ``[{"index": int, "name": str, "memory_peak_bytes": int, "memory_total_bytes": int,
   "utilization_peak_percent": float}]``;
 - ``sources``: how each was read, e.g. ``{"memory": "cgroup2", "cpu": "cgroup2", "gpu": "nvml"}``
-  (``cgroup2``, ``cgroup1``, ``rusage``, ``nvml``, ``statvfs``).
+  (``cgroup2``, ``cgroup1``, ``rusage``, ``nvml``, ``statvfs``; ``limits`` says where ``container_limits``
+  came from);
+- ``notes``: list of str, why a value is missing or came from a fallback (e.g. ``cgroup2: peak memory
+  unreadable, used rusage``).
+
+``parse_line`` is tolerant of other writers' versions: unknown fields are ignored, and a known field of the
+wrong type in an optional place (``notes`` not a list of strings, ``attempt`` not an integer) is dropped.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional
 
 __all__ = ["PREFIX", "GpuUsage", "UsageRecord", "format_line", "parse_line"]
@@ -49,6 +56,7 @@ class UsageRecord:
     workflow: Optional[str] = None
     node: Optional[str] = None
     execution: Optional[str] = None
+    attempt: Optional[int] = None
     started: Optional[str] = None
     wall_seconds: Optional[float] = None
     succeeded: Optional[bool] = None
@@ -62,12 +70,21 @@ class UsageRecord:
     shm_peak_bytes: Optional[int] = None
     gpus: List[GpuUsage] = field(default_factory=list)
     sources: Dict[str, str] = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        # what dataclasses.asdict gives, without its deep copies (this runs at the end of every task)
+        out = {name: getattr(self, name) for name in _NAMES}
+        for key in ("requests", "limits", "container_limits", "sources"):
+            out[key] = dict(out[key])
+        out["gpus"] = [{name: getattr(g, name) for name in _GPU_NAMES} for g in self.gpus]
+        out["notes"] = list(self.notes)
+        return out
 
 
-_FIELDS = {f.name for f in fields(UsageRecord)}
+_NAMES = tuple(f.name for f in fields(UsageRecord))
+_GPU_NAMES = tuple(f.name for f in fields(GpuUsage))
+_FIELDS = set(_NAMES)
 
 
 def format_line(record: UsageRecord) -> str:
@@ -95,6 +112,11 @@ def parse_line(line: str) -> Optional[UsageRecord]:
         raise ValueError("a usage record's 'gpus' must be a list of objects with an integer 'index'")
     gpu_fields = {f.name for f in fields(GpuUsage)}
     data["gpus"] = [GpuUsage(**{k: v for k, v in g.items() if k in gpu_fields}) for g in gpus]
+    if not isinstance(data.get("attempt"), (int, type(None))) or isinstance(data.get("attempt"), bool):
+        data.pop("attempt")
+    notes = data.get("notes")
+    if not (isinstance(notes, list) and all(isinstance(n, str) for n in notes)):
+        data.pop("notes", None)
     for key in ("requests", "limits", "container_limits", "sources"):
         if not isinstance(data.get(key, {}), dict):
             raise ValueError(f"a usage record's {key!r} must be a JSON object")
