@@ -329,3 +329,60 @@ def test_bad_input_is_one_line_and_status_2(package, tmp_path, args, wanted):
     result = _cli(package, *args, "--no-policy")
     assert result.exit_code == 2, result.output
     assert wanted in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+class _Plan:
+    """The source editor's shape (recommend.apply.plan -> EditPlan), recording what the command hands it."""
+
+    def __init__(self, recommendations, root, fail=None):
+        self.recommendations, self.root, self.fail = recommendations, root, fail
+        self.skipped = ["m.py:3: requests=SIZES (not a literal)"]
+        self.applied = False
+
+    def diff(self):
+        return "".join(f"--- a/{r.task}\n+++ b/{r.task}\n" for r in self.recommendations)
+
+    def apply(self):
+        if self.fail:
+            raise ValueError(self.fail)
+        self.applied = True
+        return [pathlib.Path("m.py")]
+
+
+@pytest.fixture()
+def editor(monkeypatch):
+    import sys
+    import types
+
+    plans = []
+    module = types.ModuleType("flytekitplugins.resources.recommend.apply")
+
+    def plan(recommendations, root):
+        plans.append(_Plan(list(recommendations), root, getattr(module, "fail", None)))
+        return plans[-1]
+
+    module.plan = plan
+    monkeypatch.setitem(sys.modules, "flytekitplugins.resources.recommend.apply", module)
+    return module, plans
+
+
+def test_diff_hands_only_admitted_recommendations_to_the_editor_and_prints_only_the_patch(package, tmp_path, editor):
+    _, plans = editor
+    logs = tmp_path / "logs.txt"
+    logs.write_text("\n".join(format_line(r) for r in _records()) + "\n")
+    result = _cli(package, "--records", str(logs), "--platform", PLATFORM, "--no-policy", "--diff")
+    assert result.exit_code == 1  # one recommendation is refused: said on stderr, not handed to the editor
+    [p] = plans
+    assert {r.task.rsplit(".", 1)[1] for r in p.recommendations} == {"shrink", "small_gpu"} and not p.applied
+    assert result.stdout == p.diff()
+    assert "not edited:" in result.stderr and "hungry" in result.stderr and "left alone: m.py:3" in result.stderr
+
+
+def test_an_edit_that_fails_is_one_line_and_status_2(package, tmp_path, editor):
+    module, plans = editor
+    module.fail = "m.py: line 4: cannot be parsed (unexpected indent)"
+    logs = tmp_path / "logs.txt"
+    logs.write_text("\n".join(format_line(r) for r in _records()) + "\n")
+    result = _cli(package, "--records", str(logs), "--platform", PLATFORM, "--no-policy", "--apply")
+    assert result.exit_code == 2 and result.stderr.strip().splitlines()[-1] == f"error: {module.fail}"
+    assert not plans[0].applied

@@ -58,7 +58,8 @@ def _fail(message: str, status: int = _EXIT_INPUT) -> None:
               metavar="P", help="The percentile of CPU use the request covers.")
 @click.option("--output", "-o", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True)
-@click.option("--diff", "show_diff", is_flag=True, help="Print the patch --apply would make to the source.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print only the patch --apply would make to the source (for git apply).")
 @click.option("--apply", "do_apply", is_flag=True,
               help="Edit the @task(...) decorators and .with_overrides(...) calls (literal values only).")
 def recommend(target: str, prometheus_url: Optional[str], records: Tuple[str, ...], since: str, step: str,
@@ -98,14 +99,17 @@ def recommend(target: str, prometheus_url: Optional[str], records: Tuple[str, ..
         report = run(entities, usages, platform, policy, project=proj, domain=dom, rules=rules, previews=previews)
     except ResourceValidationError as e:
         _fail(str(e))
+    if show_diff:  # the patch alone, for `git apply`; what is refused or left alone goes to stderr
+        _edit(report, False)
+        sys.exit(_EXIT_REFUSED if report.refused else _EXIT_OK)
     if output == "json":
         click.echo(json.dumps({"source": where, **report.to_dict()}, indent=2))
     elif output == "markdown":
         click.echo(render_markdown(report, where))
     else:
         render_table(report, where)
-    if show_diff or do_apply:
-        _edit(report, do_apply)
+    if do_apply:
+        _edit(report, True)
     sys.exit(_EXIT_REFUSED if report.refused else _EXIT_OK)
 
 
@@ -142,6 +146,9 @@ def _usage(url: Optional[str], records: Tuple[str, ...], since: str, step: str, 
 def _edit(report: Any, do_apply: bool) -> None:
     """The source editor's plan for the recommendations that would be admitted."""
     advice = [r.recommendation for r in report.rows if r.recommendation is not None and not r.refused]
+    for r in report.refused:
+        click.echo(f"not edited: {r.name}: the cluster would refuse the recommendation "
+                   "(flyte-resources recommend without --diff shows why)", err=True)
     if not advice:
         click.echo("nothing to edit: no recommendation the cluster would admit", err=True)
         return
