@@ -44,8 +44,14 @@ class Pod:
     namespace: str = "ml-development"
     extra_containers: Dict[str, int] = field(default_factory=dict)  #: name -> constant memory (e.g. "POD")
 
-    def times(self) -> Iterable[int]:
-        return (self.start + i * STEP for i in range(self.minutes))
+    def times(self, lo: int = -(1 << 62), hi: int = 1 << 62) -> Iterable[int]:
+        return (t for t in (self.start + i * STEP for i in range(self.minutes)) if lo <= t < hi)
+
+    def samples(self, lo: int, hi: int) -> Iterable[tuple]:
+        """(minute, time) of the samples in [lo, hi)."""
+        first = max(0, -(-(lo - self.start) // STEP))
+        last = min(self.minutes, -(-(hi - self.start) // STEP))
+        return ((i, self.start + i * STEP) for i in range(first, last))
 
     def memory_at(self, i: int) -> int:
         top = self.minutes // 2
@@ -59,8 +65,29 @@ def _labels(d: Dict[str, str]) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in d.items()) + "}"
 
 
-def write_history(pods: List[Pod], out: TextIO) -> None:
-    """OpenMetrics text: every sample of one metric together, each series in time order, then ``# EOF``."""
+BLOCK = 7200  # promtool writes one TSDB block per 2 hours, and reads its whole input once per block
+
+
+def write_history_files(pods: List[Pod], directory: str) -> List[str]:
+    """The history as one OpenMetrics file per 2-hour block (promtool then reads each sample once)."""
+    buckets: Dict[int, List[Pod]] = {}
+    for p in pods:
+        for b in range(p.start // BLOCK, (p.start + p.minutes * STEP) // BLOCK + 1):
+            buckets.setdefault(b, []).append(p)
+    paths = []
+    for b, some in sorted(buckets.items()):
+        path = os.path.join(directory, f"history-{b}.om")
+        with open(path, "w") as f:
+            write_history(some, f, (b * BLOCK, (b + 1) * BLOCK))
+        paths.append(path)
+    return paths
+
+
+def write_history(pods: List[Pod], out: TextIO, window: Optional[tuple] = None) -> None:
+    """OpenMetrics text: every sample of one metric together, each series in time order, then ``# EOF``;
+    only the samples in ``window`` (start, end) when given."""
+    lo, hi = window if window is not None else (-(1 << 62), 1 << 62)
+
     def fam(name: str, kind: str) -> None:
         out.write(f"# TYPE {name} {kind}\n")
 
@@ -69,36 +96,37 @@ def write_history(pods: List[Pod], out: TextIO) -> None:
         if not p.labels:
             continue
         series = "kube_pod_labels" + _labels({"namespace": p.namespace, "pod": p.name, **p.labels})
-        out.writelines(f"{series} 1 {t}\n" for t in p.times())
+        out.writelines(f"{series} 1 {t}\n" for _, t in p.samples(lo, hi))
     fam("container_memory_working_set_bytes", "gauge")
     for p in pods:
         series = "container_memory_working_set_bytes" + _labels(
             {"namespace": p.namespace, "pod": p.name, "container": "primary"})
-        out.writelines(f"{series} {p.memory_at(i)} {t}\n" for i, t in enumerate(p.times()))
+        out.writelines(f"{series} {p.memory_at(i)} {t}\n" for i, t in p.samples(lo, hi))
         for c, value in p.extra_containers.items():
             s = "container_memory_working_set_bytes" + _labels(
                 {"namespace": p.namespace, "pod": p.name, "container": c})
-            out.writelines(f"{s} {value} {t}\n" for t in p.times())
+            out.writelines(f"{s} {value} {t}\n" for _, t in p.samples(lo, hi))
     fam("container_cpu_usage_seconds", "counter")
     for p in pods:
         series = "container_cpu_usage_seconds_total" + _labels(
             {"namespace": p.namespace, "pod": p.name, "container": "primary"})
         total = 0.0
         for i, t in enumerate(p.times()):
-            out.write(f"{series} {total:.6f} {t}\n")
+            if lo <= t < hi:
+                out.write(f"{series} {total:.6f} {t}\n")
             total += p.cores * STEP * (5 if i == p.spike_minute else 1)
     fam("kube_pod_container_status_last_terminated_reason", "gauge")
     for p in pods:
         if p.oom_killed:
             series = "kube_pod_container_status_last_terminated_reason" + _labels(
                 {"namespace": p.namespace, "pod": p.name, "container": "primary", "reason": "OOMKilled"})
-            out.writelines(f"{series} 1 {t}\n" for t in list(p.times())[-10:])
+            out.writelines(f"{series} 1 {t}\n" for t in list(p.times())[-10:] if lo <= t < hi)
     fam("DCGM_FI_DEV_FB_USED", "gauge")
     for p in pods:
         if p.gpu_mib_peak is not None:
             series = "DCGM_FI_DEV_FB_USED" + _labels({"gpu": "0", "modelName": p.gpu_model, "namespace": p.namespace,
                                                       "pod": p.name, "container": "primary"})
-            out.writelines(f"{series} {p.gpu_mib_peak * i // (p.minutes - 1)} {t}\n" for i, t in enumerate(p.times()))
+            out.writelines(f"{series} {p.gpu_mib_peak * i // (p.minutes - 1)} {t}\n" for i, t in p.samples(lo, hi))
     out.write("# EOF\n")
 
 
@@ -118,12 +146,14 @@ class Server:
         self.load_seconds = 0.0
 
     @classmethod
-    def start(cls, history_path: str, workdir: Optional[str] = None, timeout: float = 120.0) -> Server:
+    def start(cls, history: List[str], workdir: Optional[str] = None, timeout: float = 120.0) -> Server:
+        """``history``: OpenMetrics files (``write_history_files``), each loaded with promtool."""
         self = cls(workdir or tempfile.mkdtemp(prefix="prom-"))
         data = os.path.join(self.workdir, "data")
         t = time.perf_counter()
-        subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", history_path, data],
-                       check=True, capture_output=True, text=True)
+        for path in history:
+            subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "-q", path, data],
+                           check=True, capture_output=True, text=True)
         self.load_seconds = time.perf_counter() - t
         config = os.path.join(self.workdir, "prometheus.yml")
         with open(config, "w") as f:

@@ -99,10 +99,7 @@ def _pods():
 @pytest.fixture(scope="session")
 def prometheus_server():
     workdir = tempfile.mkdtemp(prefix="prom-history-")
-    path = os.path.join(workdir, "history.om")
-    with open(path, "w") as f:
-        prom.write_history(_pods(), f)
-    server = prom.Server.start(path)
+    server = prom.Server.start(prom.write_history_files(_pods(), workdir), os.path.join(workdir, "server"))
     try:
         yield server
     finally:

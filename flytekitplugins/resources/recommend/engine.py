@@ -20,7 +20,7 @@ from .history import TaskUsage, label_value, merge
 from .model import Recommendation
 from .rules import Rules, Sizing, size
 
-__all__ = ["Report", "Row", "recommend"]
+__all__ = ["Report", "Row", "preview_distinct", "recommend"]
 
 
 @dataclass
@@ -236,6 +236,67 @@ def _set_accelerator(ext_holder: Any, profile: Optional[str]) -> None:
         ext_holder.extended_resources.gpu_accelerator.partition_size = profile
 
 
+# ------------------------------------------------------------------------------------------------ previews
+def _distinct_key(spec: Any) -> Optional[bytes]:
+    """A task's template without its name and container args (which name the task): tasks with the same key
+    build the same pod resources and findings. None for pod-template tasks (their args are in the pod spec)."""
+    template = getattr(spec, "template", spec)
+    if template.HasField("k8s_pod"):
+        return None
+    copy = type(template)()
+    copy.CopyFrom(template)
+    copy.id.name = ""
+    del copy.container.args[:]
+    return copy.SerializeToString(deterministic=True)
+
+
+def _rename(f: Any, old: str, new: str) -> Any:
+    return replace(f, task=new, message=f.message.replace(f"task '{old}'", f"task '{new}'"))
+
+
+def preview_distinct(specs: Dict[str, Any], workflows: Sequence[Any], platform: Any, policy: Any, project: str,
+                     domain: str) -> List[Any]:
+    """``preview_entities`` (then ``preflight``) of the tasks and the workflows' overridden nodes, each distinct
+    task previewed once: tasks that differ only in name and args share one preview, renamed (a package of
+    10,000 tasks has a few hundred distinct resource sets; recommendations rounded to readable steps fewer).
+    The shared pods are the same dict: read them, never change them."""
+    from ..preview import PodPreview, preview_entities
+
+    def run(entities: List[Any]) -> List[Any]:
+        out = preview_entities(entities, platform, project=project, domain=domain)
+        if policy is not None:
+            from ..preflight import preflight
+
+            out = preflight(out, policy, platform, project=project, domain=domain)
+        return out
+
+    groups: Dict[Any, List[str]] = {}
+    for name, spec in specs.items():
+        key = _distinct_key(spec)
+        groups.setdefault(key if key is not None else ("own", name), []).append(name)
+    firsts = [names[0] for names in groups.values()]
+    by_first: Dict[str, List[Any]] = {}
+    for p in run([specs[n] for n in firsts]):
+        by_first.setdefault(p.task, []).append(p)
+    out: List[Any] = []
+    for names in groups.values():
+        first = names[0]
+        for name in names:
+            for p in by_first.get(first, []):
+                if name == first:
+                    out.append(p)
+                else:
+                    out.append(PodPreview(name, p.node, p.pod, [_rename(f, first, name) for f in p.findings], p.role))
+    if workflows:
+        referenced = set()
+        for w in workflows:
+            for wf in [w.template, *w.sub_workflows]:
+                referenced.update(n.task_node.reference_id.name for n in _walk(wf.nodes))
+        entities = [specs[n] for n in sorted(referenced) if n in specs] + list(workflows)
+        out.extend(p for p in run(entities) if p.node is not None)
+    return out
+
+
 # ------------------------------------------------------------------------------------------------ recommend
 def recommend(entities: Sequence[Any], usages: Sequence[TaskUsage], platform: Any = None, policy: Any = None, *,
               project: str = "flytesnacks", domain: str = "development", rules: Optional[Rules] = None,
@@ -245,16 +306,12 @@ def recommend(entities: Sequence[Any], usages: Sequence[TaskUsage], platform: An
     to it, the sizing, the change (a :class:`Recommendation`) and what preview and preflight say of the
     recommended pod. ``previews`` (of the same entities, with ``preflight`` applied when there is a policy)
     saves previewing them again."""
-    from ..preview import preview_entities
-
     rules = rules if rules is not None else Rules()
-    if previews is None:
-        previews = preview_entities(entities, platform, task=task, project=project, domain=domain)
-        if policy is not None:
-            from ..preflight import preflight
-
-            previews = preflight(previews, policy, platform, project=project, domain=domain)
     templates, specs, workflows = _index(entities)
+    if previews is None:
+        previews = preview_distinct(specs, workflows, platform, policy, project, domain)
+        if task is not None:
+            previews = [p for p in previews if p.task == task or p.task.rsplit(".", 1)[-1] == task]
     nodes = _node_index(workflows)
     priced: List[PricedGroup] = load_prices(policy.node_groups) if policy is not None else []
 
@@ -266,6 +323,9 @@ def recommend(entities: Sequence[Any], usages: Sequence[TaskUsage], platform: An
     names_by_label: Dict[str, List[str]] = {}
     for name in templates:
         names_by_label.setdefault(label_value(name), []).append(name)
+    keys_by_task: Dict[str, List[Tuple[str, str, str]]] = {}
+    for k in by_key:
+        keys_by_task.setdefault(k[0], []).append(k)
     claimed = set()
     node_keys: Dict[Tuple[str, Optional[str]], Tuple[str, str, str]] = {}
     for p in previews:
@@ -306,7 +366,7 @@ def recommend(entities: Sequence[Any], usages: Sequence[TaskUsage], platform: An
             used_keys.add(key)
         else:
             lv = label_value(p.task)
-            keys = [k for k in by_key if k[0] == lv and k not in claimed]
+            keys = [k for k in keys_by_task.get(lv, ()) if k not in claimed]
             found = [u for k in keys for u in by_key[k]]
             used_keys.update(keys)
         usage = merge(found, p.task, wf_name, node_id)
@@ -351,8 +411,6 @@ def _check(rows: List[Row], specs: Dict[str, Any], workflows: List[Any], nodes: 
     """Preview (and preflight) every recommendation, on copies of the serialized entities."""
     from flyteidl.admin import task_pb2
 
-    from ..preview import preview_entities
-
     wanted = [r for r in rows if r.recommendation is not None]
     if not wanted:
         return
@@ -381,17 +439,13 @@ def _check(rows: List[Row], specs: Dict[str, Any], workflows: List[Any], nodes: 
             node = _find_node(new_workflows[index], r.node)
             _set_entries(node.task_node.overrides.resources, rec.requests, rec.limits)
             _set_accelerator(node.task_node.overrides, profile)
-    # the workflows' tasks, as recommended where they are, as they are otherwise
+    # the recommended tasks, and the changed workflows with their tasks (as recommended where they are)
     names = set(new_specs)
     for w in new_workflows.values():
         for wf in [w.template, *w.sub_workflows]:
             names.update(n.task_node.reference_id.name for n in _walk(wf.nodes))
-    entities = [new_specs.get(n, specs.get(n)) for n in sorted(names) if n in specs] + list(new_workflows.values())
-    previews = preview_entities(entities, platform, project=project, domain=domain)
-    if policy is not None:
-        from ..preflight import preflight
-
-        previews = preflight(previews, policy, platform, project=project, domain=domain)
+    checked = {n: new_specs.get(n, specs.get(n)) for n in sorted(names) if n in specs}
+    previews = preview_distinct(checked, list(new_workflows.values()), platform, policy, project, domain)
     by_place = {(p.task, p.node): p for p in previews if p.role is None}
     for r in wanted:
         p = by_place.get((r.task, r.node))
