@@ -299,7 +299,11 @@ def package(tmp_path):
 def _cli(*args):
     from flytekitplugins.resources.cli import main
 
-    return CliRunner().invoke(main, ["recommend", *args], catch_exceptions=False)
+    try:  # click < 8.2 mixes stderr into stdout unless told not to; 8.2 always keeps them apart
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:
+        runner = CliRunner()
+    return runner.invoke(main, ["recommend", *args], catch_exceptions=False)
 
 
 def test_the_command_marks_a_refused_recommendation_and_exits_1(package, tmp_path):
@@ -317,15 +321,17 @@ def test_the_command_marks_a_refused_recommendation_and_exits_1(package, tmp_pat
 @pytest.mark.parametrize("args, wanted", [
     ([], "give one usage source"),
     (["--records", "/nonexistent/x"], "/nonexistent/x: no such file or folder"),
-    (["--prometheus", "http://127.0.0.1:9", "--records", "x"], "give one usage source"),
-    (["--prometheus", "http://127.0.0.1:9"], "cannot reach Prometheus"),
+    (["--prometheus", "http://127.0.0.1:FREE", "--records", "x"], "give one usage source"),
+    (["--prometheus", "http://127.0.0.1:FREE"], "cannot reach Prometheus"),
     (["--records", "EMPTY"], "no usage of any Flyte task"),
     (["--records", "CORRUPT"], "CORRUPT:2: a usage record that is not valid JSON"),
 ])
 def test_bad_input_is_one_line_and_status_2(package, tmp_path, args, wanted):
     (tmp_path / "EMPTY").write_text("no records here\n")
     (tmp_path / "CORRUPT").write_text(f"{format_line(_rec())}\nflytekitplugins-resources usage v1 {{oops\n")
-    args = [str(tmp_path / a) if a in ("EMPTY", "CORRUPT") else a for a in args]
+    from tests.e2e.prometheus import free_port
+
+    args = [str(tmp_path / a) if a in ("EMPTY", "CORRUPT") else a.replace("FREE", str(free_port())) for a in args]
     result = _cli(package, *args, "--no-policy")
     assert result.exit_code == 2, result.output
     assert wanted in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -8,7 +8,6 @@ import json
 import math
 import os
 import pathlib
-import tempfile
 import time
 from collections import OrderedDict
 from fractions import Fraction
@@ -97,8 +96,8 @@ def _pods():
 
 
 @pytest.fixture(scope="session")
-def prometheus_server():
-    workdir = tempfile.mkdtemp(prefix="prom-history-")
+def prometheus_server(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("prom-history"))
     server = prom.Server.start(prom.write_history_files(_pods(), workdir), os.path.join(workdir, "server"))
     try:
         yield server
@@ -251,7 +250,11 @@ def package(entities, tmp_path_factory):
 def _cli(*args):
     from flytekitplugins.resources.cli import main
 
-    return CliRunner().invoke(main, ["recommend", *args], catch_exceptions=False)
+    try:  # click < 8.2 mixes stderr into stdout unless told not to; 8.2 always keeps them apart
+        runner = CliRunner(mix_stderr=False)
+    except TypeError:
+        runner = CliRunner()
+    return runner.invoke(main, ["recommend", *args], catch_exceptions=False)
 
 
 def test_the_command_prints_json_and_markdown(prometheus_server, package):

@@ -166,6 +166,8 @@ def _edit(report: Any, do_apply: bool) -> None:
             click.echo(edits.diff(), nl=False)
     except (ValueError, OSError) as e:  # a source file that cannot be parsed or written: nothing is written
         _fail(" ".join(str(e).split()))
+    except Exception as e:  # the editor's own errors (libcst's parser) are one line too
+        _fail(f"{type(e).__name__}: {' '.join(str(e).split())}")
     for skipped in getattr(edits, "skipped", []) or []:
         click.echo(f"left alone: {skipped}", err=True)
     if do_apply:
