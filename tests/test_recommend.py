@@ -244,15 +244,20 @@ def flow(n: int = 1) -> int:
     return small_gpu(n=hungry(n=shrink(n=n).with_overrides(requests=Resources(mem="4Gi"), limits=Resources(mem="4Gi"))))
 
 
+@workflow
+def gpu_flow(n: int = 1) -> int:
+    return small_gpu(n=n).with_overrides(requests=Resources(mem="20Gi"), limits=Resources(mem="20Gi"))
+
+
 HERE = __name__
 
 
-def _entities():
+def _entities(wf=flow):
     from flyteidl.admin import task_pb2, workflow_pb2
     from flytekit.tools.translator import get_serializable
 
     mapping = OrderedDict()
-    get_serializable(mapping, SETTINGS, flow)
+    get_serializable(mapping, SETTINGS, wf)
     return [e for e in (m.to_flyte_idl() for m in mapping.values())
             if isinstance(e, (task_pb2.TaskSpec, workflow_pb2.WorkflowSpec))]
 
@@ -283,6 +288,27 @@ def test_each_recommendation_is_previewed_again_and_a_refused_one_says_why():
     gpu = rows[("small_gpu", None)]
     assert gpu.recommendation.accelerator == "A100 80GB MIG 1g.10gb" and not gpu.refused
     assert [u.task for u in report.unmatched] == ["elsewhere.task"]
+
+
+def test_a_node_pointed_to_a_mig_profile_keeps_its_tasks_device(tmp_path):
+    from flytekitplugins.resources.platform import load_platform
+    from flytekitplugins.resources.preflight.policy import load_policy
+    from flytekitplugins.resources.recommend.engine import recommend
+
+    usage = [_rec(f"{HERE}.small_gpu", workflow=f"{HERE}.gpu_flow", node="n0", memory_peak_bytes=3 * GI,
+                  cpu_peak_cores=1.0, gpus=[GpuUsage(0, "NVIDIA A100-SXM4-80GB", 4 * GI, 80 * GI)])]
+    # a cheaper group of another device with the same partition label: only a pod that lost its device lands there
+    text = (ROOT / "examples" / "recommend" / "nodes.yaml").read_text().replace("price-per-hour: 98.32",
+                                                                                  "price-per-hour: 1.0")
+    (tmp_path / "nodes.yaml").write_text(text)
+    (tmp_path / "policy.toml").write_text('node-groups = ["nodes.yaml"]\nproject = "ml"\n')
+    policy = load_policy(str(tmp_path / "policy.toml"))
+    report = recommend(_entities(gpu_flow), usage_from_records(usage, "logs"), load_platform([PLATFORM], []),
+                       policy, project="ml")
+    [row] = [r for r in report.rows if r.node is not None]
+    assert row.recommendation.accelerator == "A100 80GB MIG 1g.10gb" and not row.refused
+    assert row.cost_now[0] == "a100-80gb" and row.cost_after[0] == "a100-80gb-mig-1g"
+    assert row.recommendation.node == "n0" and row.recommendation.requests["mem"] == "3584Mi"  # 3Gi + 15%, 256Mi
 
 
 @pytest.fixture()

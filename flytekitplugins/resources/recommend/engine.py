@@ -399,7 +399,6 @@ def recommend(entities: Sequence[Any], usages: Sequence[TaskUsage], platform: An
                      or (k == "accelerator" and profile)},
             accelerator=row.sizing.accelerator,
         )
-        row._profile = profile  # type: ignore[attr-defined]
     if check:
         _check(rows, specs, workflows, nodes, platform, policy, project, domain, priced)
     unmatched = [u for k, us in by_key.items() if k not in used_keys for u in us]
@@ -418,7 +417,7 @@ def _check(rows: List[Row], specs: Dict[str, Any], workflows: List[Any], nodes: 
     new_workflows: Dict[int, Any] = {}
     for r in wanted:
         rec = r.recommendation
-        profile = getattr(r, "_profile", None)
+        profile = r.sizing.accelerator.rsplit(" ", 1)[-1] if r.sizing is not None and r.sizing.accelerator else None
         if r.node is None:
             spec = specs[r.task]
             copy = type(spec)()
@@ -437,8 +436,15 @@ def _check(rows: List[Row], specs: Dict[str, Any], workflows: List[Any], nodes: 
                 copy.CopyFrom(workflows[index])
                 new_workflows[index] = copy
             node = _find_node(new_workflows[index], r.node)
-            _set_entries(node.task_node.overrides.resources, rec.requests, rec.limits)
-            _set_accelerator(node.task_node.overrides, profile)
+            overrides = node.task_node.overrides
+            _set_entries(overrides.resources, rec.requests, rec.limits)
+            if profile and not overrides.extended_resources.HasField("gpu_accelerator"):
+                # the node keeps the task's device: an override's accelerator replaces the task's whole
+                task_spec = specs.get(r.task)
+                template = getattr(task_spec, "template", task_spec)
+                if template is not None and template.extended_resources.HasField("gpu_accelerator"):
+                    overrides.extended_resources.gpu_accelerator.CopyFrom(template.extended_resources.gpu_accelerator)
+            _set_accelerator(overrides, profile)
     # the recommended tasks, and the changed workflows with their tasks (as recommended where they are)
     names = set(new_specs)
     for w in new_workflows.values():
