@@ -418,3 +418,51 @@ def test_an_edit_that_fails_is_one_line_and_status_2(package, tmp_path, editor):
     result = _cli(package, "--records", str(logs), "--platform", PLATFORM, "--no-policy", "--apply")
     assert result.exit_code == 2 and result.stderr.strip().splitlines()[-1] == f"error: {module.fail}"
     assert not plans[0].applied
+
+
+@given(st.integers(min_value=1, max_value=1 << 40), st.floats(min_value=0.001, max_value=200),
+       st.floats(min_value=0, max_value=1), st.integers(min_value=0, max_value=3))
+def test_a_sizing_covers_what_was_used_plus_the_margin_and_no_more_than_a_step(peak, p95, extra, ooms):
+    u = TaskUsage("t", runs=5, memory_peak_bytes=peak, cpu_p95_cores=p95, cpu_peak_cores=p95 * (1 + extra),
+                  oom_kills=ooms)
+    limit = Quantity.parse("4Gi")
+    s = size(u, {"cpu": Quantity.parse("1"), "memory": limit}, {"cpu": Quantity.parse("2"), "memory": limit})
+    base = Fraction(max(peak, 4 * GI)) * Fraction(5, 4) if ooms else Fraction(peak)
+    wanted = math.ceil(base * Fraction(115, 100))
+    mem = int(Quantity.parse(s.requests["mem"]).as_decimal())
+    floor = max(wanted, 64 * MI)  # never below 64Mi
+    assert s.requests["mem"] == s.limits["mem"] and floor <= mem < floor + _step(floor)
+    cpu = Quantity.parse(s.requests["cpu"]).as_decimal() * 1000
+    assert cpu >= Fraction(repr(p95)) * 1000 - Fraction(1, 1000) and cpu % 100 == 0
+    assert Quantity.parse(s.limits["cpu"]) >= Quantity.parse(s.requests["cpu"])
+
+
+def test_tasks_that_differ_only_in_name_share_a_preview_with_the_same_findings_and_resources():
+    from flyteidl.admin import task_pb2
+
+    from flytekitplugins.resources.platform import load_platform
+    from flytekitplugins.resources.preview import preview_entities
+    from flytekitplugins.resources.recommend.engine import preview_distinct
+
+    platform = load_platform([PLATFORM], [])
+    entities = _entities() + _entities(gpu_flow)
+    tasks = [e for e in entities if isinstance(e, task_pb2.TaskSpec)]
+    workflows = [e for e in entities if not isinstance(e, task_pb2.TaskSpec)]
+    copies = []
+    for e in tasks:
+        for i in range(2):
+            c = type(e)()
+            c.CopyFrom(e)
+            c.template.id.name += f"_copy{i}"
+            copies.append(c)
+    everything = tasks + copies + workflows
+    specs = {e.template.id.name: e for e in tasks + copies}
+    plain = {(p.task, p.node): p for p in preview_entities(everything, platform)}
+    shared = {(p.task, p.node): p for p in preview_distinct(specs, workflows, platform, None, "flytesnacks",
+                                                           "development")}
+    assert plain.keys() == shared.keys()
+    for key, p in plain.items():
+        q = shared[key]
+        assert [(f.level, f.code, f.message, f.task) for f in p.findings] == \
+               [(f.level, f.code, f.message, f.task) for f in q.findings]
+        assert p.pod["spec"]["containers"][0]["resources"] == q.pod["spec"]["containers"][0]["resources"]
