@@ -351,14 +351,22 @@ def test_the_command_marks_a_refused_recommendation_and_exits_1(package, tmp_pat
     (["--prometheus", "http://127.0.0.1:FREE"], "cannot reach Prometheus"),
     (["--records", "EMPTY"], "no usage of any Flyte task"),
     (["--records", "CORRUPT"], "CORRUPT:2: a usage record that is not valid JSON"),
+    (["--records", "GOOD", "--policy", "NOPOLICY"], "NOPOLICY: no such policy file"),
+    (["--records", "GOOD", "--policy", "policy.toml"], "nodeGroups[0].price-per-hour: 'free' must be a number"),
 ])
 def test_bad_input_is_one_line_and_status_2(package, tmp_path, args, wanted):
     (tmp_path / "EMPTY").write_text("no records here\n")
     (tmp_path / "CORRUPT").write_text(f"{format_line(_rec())}\nflytekitplugins-resources usage v1 {{oops\n")
+    (tmp_path / "GOOD").write_text("\n".join(format_line(r) for r in _records()) + "\n")
+    (tmp_path / "policy.toml").write_text('node-groups = ["nodes.yaml"]\n')
+    (tmp_path / "nodes.yaml").write_text("nodeGroups:\n  - {name: g, allocatable: {cpu: '4'}, price-per-hour: free}\n")
     from tests.e2e.prometheus import free_port
 
-    args = [str(tmp_path / a) if a in ("EMPTY", "CORRUPT") else a.replace("FREE", str(free_port())) for a in args]
-    result = _cli(package, *args, "--no-policy")
+    files = ("EMPTY", "CORRUPT", "GOOD", "policy.toml", "NOPOLICY")
+    args = [str(tmp_path / a) if a in files else a.replace("FREE", str(free_port())) for a in args]
+    if "--policy" not in args:
+        args.append("--no-policy")
+    result = _cli(package, *args)
     assert result.exit_code == 2, result.output
     assert wanted in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

@@ -69,7 +69,6 @@ def recommend(target: str, prometheus_url: Optional[str], records: Tuple[str, ..
     """Per task and overridden node: requested vs used vs recommended, with the reason for each number."""
     from ..recommend.history import UsageError
     from ..recommend.rules import Rules
-    from . import _inputs, _load_policy_or_exit
 
     if bool(prometheus_url) == bool(records):
         _fail("give one usage source: --prometheus URL or --records PATH")
@@ -85,8 +84,7 @@ def recommend(target: str, prometheus_url: Optional[str], records: Tuple[str, ..
               + (" (kube_pod_labels with label_task_name: kube-state-metrics needs "
                  "--metric-labels-allowlist=pods=[task-name,workflow-name,node-id,project,domain])"
                  if prometheus_url else " (no line starts with the usage record's prefix)"))
-    policy = _load_policy_or_exit(policy_file, no_policy)
-    platform, entities = _inputs(target, platform_files, pod_template_files, policy)
+    policy, platform, entities = _load(target, platform_files, pod_template_files, policy_file, no_policy)
     proj = project or (policy.project if policy is not None else "flytesnacks")
     dom = domain or (policy.domain if policy is not None else "development")
     from ..quantity import ResourceValidationError
@@ -110,6 +108,42 @@ def recommend(target: str, prometheus_url: Optional[str], records: Tuple[str, ..
     if do_apply:
         _edit(report, True)
     sys.exit(_EXIT_REFUSED if report.refused else _EXIT_OK)
+
+
+def _load(target: str, platform_files: Tuple[str, ...], pod_template_files: Tuple[str, ...],
+          policy_file: Optional[str], no_policy: bool) -> Tuple[Any, Any, List[Any]]:
+    """The policy (or None), the platform (with the policy's files first) and the target's protobufs; an input
+    that cannot be read is one line and status 2, a value the plugin refuses while serializing status 1."""
+    import os
+
+    from ..platform import load_platform
+    from ..preflight.policy import load_policy
+    from ..quantity import ResourceValidationError
+    from . import InputError, load_target
+
+    policy = None
+    try:
+        if not no_policy:
+            if policy_file is not None and not os.path.isfile(policy_file):
+                raise ResourceValidationError(f"{policy_file}: no such policy file")
+            policy = load_policy(policy_file)
+        files, templates = list(platform_files), list(pod_template_files)
+        if policy is not None:
+            files, templates = list(policy.platform_files) + files, list(policy.pod_template_files) + templates
+        platform = load_platform(files, templates)
+        if policy is not None:
+            from ..recommend.cost import load_prices
+
+            load_prices(policy.node_groups)  # a bad price-per-hour is the node-group file's problem: status 2
+    except ResourceValidationError as e:
+        _fail(str(e))
+    try:
+        return policy, platform, load_target(target)
+    except InputError as e:
+        _fail(str(e))
+    except ResourceValidationError as e:
+        _fail(f"error: {e}", _EXIT_REFUSED)
+    raise AssertionError("unreachable")
 
 
 def _usage(url: Optional[str], records: Tuple[str, ...], since: str, step: str, quantile: float,
