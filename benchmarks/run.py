@@ -5,6 +5,8 @@
    and 300 pod-template tasks (goal <= 0.77: stock builds a kubernetes ApiClient and deep-copies the template
    for every one)
 3. Quantity.parse vs kubernetes.utils.parse_quantity (cold: every string new; warm: repeated strings)
+4. recommend over 10,000 tasks and 30 days of history: from records, and from Prometheus against the time
+   Prometheus takes to answer the queries
 """
 
 import json
@@ -310,6 +312,131 @@ def bench_usage():
     on, off = statistics.median(timings["on"]), statistics.median(timings["off"])
     out.append((f"a local call of a trivial task, measured vs not ({on * 1e3:.2f} ms vs {off * 1e3:.2f} ms)",
                 on / off, None))
+
+
+# ------------------------------------------------------------------------------------------------ recommend at scale
+RECOMMEND_TASKS = int(os.environ.get("BENCH_RECOMMEND_TASKS", "10000"))
+RECOMMEND_DAYS = 30
+
+
+def _recommend_entities(n):
+    """``n`` distinct serialized tasks (one real template, renamed), asking for cpu 1/2 and 1Gi of memory."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from flyteidl.core import tasks_pb2
+    from flytekit.configuration import Image, ImageConfig, SerializationSettings
+    from flytekit.tools.translator import get_serializable
+    from sample_tasks import TASKS
+
+    settings = SerializationSettings(
+        image_config=ImageConfig(default_image=Image(name="default", fqn="img", tag="v1")),
+        project="p", domain="d", version="v1",
+    )
+    base = get_serializable(OrderedDict(), settings, TASKS[0]).to_flyte_idl()
+    resources = base.template.container.resources
+    del resources.requests[:], resources.limits[:]
+    R = tasks_pb2.Resources
+    resources.requests.add(name=R.CPU, value="1")
+    resources.requests.add(name=R.MEMORY, value="1Gi")
+    resources.limits.add(name=R.CPU, value="2")
+    resources.limits.add(name=R.MEMORY, value="1Gi")
+    out = []
+    for i in range(n):
+        spec = type(base)()
+        spec.CopyFrom(base)
+        spec.template.id.name = f"jobs.step_{i}"
+        out.append(spec)
+    return out
+
+
+def _usage_of(i):
+    """Task i's deterministic usage: memory 200-800Mi, CPU 0.1-1.3 cores."""
+    return (200 + (i * 37) % 600) * (1 << 20), 0.1 + ((i * 53) % 120) / 100
+
+
+def bench_recommend():
+    """recommend over 10,000 tasks and 30 days: the plugin's records (10 runs a task), and Prometheus (one pod
+    a task, sampled every 5 minutes) against the time Prometheus takes to answer the queries."""
+    import tempfile
+
+    from flytekitplugins.resources.recommend.engine import recommend
+    from flytekitplugins.resources.recommend.history import usage_from_records
+    from flytekitplugins.resources.recommend.records import read_records
+    from flytekitplugins.resources.usage.record import UsageRecord, format_line
+
+    n = RECOMMEND_TASKS
+    entities = _recommend_entities(n)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "records.log")
+        with open(path, "w") as f:
+            for i in range(n):
+                memory, cores = _usage_of(i)
+                for run in range(10):
+                    f.write("2026-11-01T00:00:00Z stdout F " + format_line(UsageRecord(
+                        task=f"jobs.step_{i}", memory_peak_bytes=memory - run * (1 << 20),
+                        cpu_peak_cores=cores, succeeded=True, wall_seconds=600.0)) + "\n")
+        t = time.perf_counter()
+        usages = usage_from_records(read_records([path]), path)
+        read = time.perf_counter() - t
+        t = time.perf_counter()
+        report = recommend(entities, usages)
+        rules = time.perf_counter() - t
+        assert len(report.recommendations()) == n and not report.refused
+        out.append((f"recommend {n:,} tasks from {10 * n:,} records: reading {read:.2f} s, rules + preview of "
+                    f"every task and recommendation {rules:.2f} s, against a minute", (read + rules) / 60, 1.0))
+
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        from tests.e2e import prometheus as prom
+
+        if not prom.available():
+            out.append((f"recommend from Prometheus: skipped ({prom.MISSING})", 0.0, None))
+            return out
+        from flytekitplugins.resources.recommend import prometheus as promql
+
+        end = int(time.time()) // 300 * 300 - 3600
+        start = end - RECOMMEND_DAYS * 86400 + 3600
+        history = os.path.join(tmp, "history")
+        pods = []
+        for i in range(n):
+            memory, cores = _usage_of(i)
+            label = f"jobs-step-{i}"
+            pods.append(prom.Pod(f"e{i}-n0-0", {"label_project": "p", "label_domain": "d", "label_task_name": label,
+                                                "label_workflow_name": "jobs-wf", "label_node_id": "n0",
+                                                "label_execution_id": f"e{i}"},
+                                 start + (i * 2591) % (RECOMMEND_DAYS * 86400 - 7200), 12, cores, memory))
+        os.mkdir(history)
+        prom.STEP, step = 300, prom.STEP
+        try:
+            files = prom.write_history_files(pods, history)
+        finally:
+            prom.STEP = step
+        with prom.Server.start(files, os.path.join(tmp, "prom")) as server:
+            since, rate = f"{RECOMMEND_DAYS}d", "10m"
+            asked = [0.0]
+            query = promql.query
+
+            def timed(*args, **kw):  # the time Prometheus takes to answer (HTTP and JSON included)
+                t = time.perf_counter()
+                try:
+                    return query(*args, **kw)
+                finally:
+                    asked[0] += time.perf_counter() - t
+
+            promql.query = timed
+            try:
+                t = time.perf_counter()
+                usages = promql.fetch_usage(server.url, since, step=rate, at=end, timeout=600)
+                fetched = time.perf_counter() - t
+            finally:
+                promql.query = query
+            t = time.perf_counter()
+            report = recommend(entities, usages)
+            ours = time.perf_counter() - t + (fetched - asked[0])
+            asked = asked[0]
+            assert len(report.recommendations()) == n, len(report.recommendations())
+            out.append((f"recommend {n:,} tasks from Prometheus ({RECOMMEND_DAYS} days, loaded in "
+                        f"{server.load_seconds:.0f} s): Prometheus answers the {len(promql.QUERIES)} queries in "
+                        f"{asked:.2f} s, recommend's own work {ours:.2f} s", ours / asked, 1.0))
     return out
 
 
@@ -325,7 +452,8 @@ def main():
     compileall.compile_dir(str(pathlib.Path(plugin.__file__).parent), quiet=1)
     compileall.compile_file(str(pathlib.Path(plugin.__file__).parent.parent / "resources_entrypoint.py"), quiet=1)
     results = [bench_import(), *bench_serialize(), *bench_preview(), *bench_parse(), *bench_hostile_slope(),
-               *bench_usage()]
+               *bench_usage(),
+               *bench_recommend()]
     width = max(len(r[0]) for r in results)
     print("ratio = plugin / baseline, measured in this run (lower is better)")
     for label, ratio, goal in results:

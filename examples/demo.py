@@ -5,7 +5,10 @@ package under the example platform configuration (examples/platform/flyte.yaml):
 GPU tolerations and affinity, and the task flyteadmin refuses. Then the preflight example
 (examples/preflight: a project whose pyproject.toml names the namespace's LimitRange and ResourceQuota and
 the cluster's node groups): `flyte-resources check` finds the task the LimitRange refuses and the one no node
-can run, and `pyflyte package` there stops on the refused one."""
+can run, and `pyflyte package` there stops on the refused one. Last, right-sizing (examples/recommend): a usage
+history of the example tasks (the plugin's records, generated deterministically), `flyte-resources recommend`'s
+table with the reason for each number and what it saves on the priced node groups, and the diff `--apply`
+would make to examples/workflows."""
 
 import os
 import pathlib
@@ -70,7 +73,38 @@ def preflight() -> int:
     lines = [line for line in (stopped.stdout + stopped.stderr).splitlines() if line.strip()]
     print("\n".join(lines[-8:]))
     print(f"(exit status {stopped.returncode}: the policy stops the package)")
-    return 0 if check.returncode == 1 and stopped.returncode != 0 else 1
+    if not (check.returncode == 1 and stopped.returncode != 0):
+        return 1
+    return recommend()
+
+
+def recommend() -> int:
+    sys.path.insert(0, str(HERE / "recommend"))
+    from usage_history import write
+
+    usage = write(OUT / "usage")
+    env = {**os.environ, "COLUMNS": "200", "PYTHONWARNINGS": "ignore"}
+    env.pop("FLYTEKITPLUGINS_RESOURCES_POLICY", None)
+    args = ["recommend", "workflows", "--records", os.path.relpath(usage, HERE), "--policy", "recommend/policy.toml"]
+    print(f"\n$ python examples/recommend/usage_history.py {usage.relative_to(HERE.parent)}   "
+          "# the tasks' usage records, as a log collector gathers them")
+    print(f"$ cd examples && flyte-resources {' '.join(args)}")
+    run = subprocess.run([sys.executable, "-m", "flytekitplugins.resources", *args], cwd=HERE, capture_output=True,
+                         text=True, env=env)
+    sys.stdout.write(run.stdout + _ours(run.stderr))
+    print(f"(exit status {run.returncode}: 1 means a recommendation would be refused, here the OOM-killed task "
+          "that needs more memory than the platform allows)")
+    print(f"\n$ cd examples && flyte-resources {' '.join(args)} --diff")
+    diff = subprocess.run([sys.executable, "-m", "flytekitplugins.resources", *args, "--diff"], cwd=HERE,
+                          capture_output=True, text=True, env=env)
+    sys.stdout.write(diff.stdout + _ours(diff.stderr))
+    return 0 if run.returncode in (0, 1) else run.returncode
+
+
+def _ours(stderr: str) -> str:
+    """The command's own lines on stderr (not flytekit's loader warnings)."""
+    keep = ("error", "not edited", "left alone", "edited")
+    return "".join(line + "\n" for line in stderr.splitlines() if line.startswith(keep))
 
 
 if __name__ == "__main__":

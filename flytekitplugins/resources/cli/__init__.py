@@ -427,3 +427,8 @@ def _emit_findings(findings: List[Finding], output: str) -> None:
         click.echo(json.dumps([f.to_dict() for f in findings], indent=2))
     else:
         _render_findings([(f.task or "", f.node, f) for f in findings], _stdout_console())
+
+
+from .recommend import recommend as _recommend  # noqa: E402  (a command in a module of its own)
+
+main.add_command(_recommend)

@@ -97,7 +97,7 @@ _DESCRIPTIVE_LABELS = (
     "node.kubernetes.io/instance-type",
     "beta.kubernetes.io/instance-type",
 )
-_GROUP_KEYS = ("name", "count", "allocatable", "labels", "taints")
+_GROUP_KEYS = ("name", "count", "allocatable", "labels", "taints", "price-per-hour")  # the price: recommend.cost
 _TAINT_KEYS = ("key", "value", "effect", "timeAdded")
 
 
