@@ -10,7 +10,8 @@ from flytekit.models import task as task_models
 
 from flytekitplugins.resources import ResourceValidationError, ResourceValueWarning, pod_spec_from_resources
 from flytekitplugins.resources import accelerators as acc
-from tests.conftest import idl, serialize_all, stock_flytekit
+
+from .helpers import idl, serialize_all, stock_flytekit
 
 GPU = task_models.Resources.ResourceName.GPU
 
@@ -206,7 +207,7 @@ def test_gpu_strings_in_overrides_and_map_tasks():
 
     from flytekit.tools.translator import get_serializable
 
-    from tests.conftest import SETTINGS
+    from .helpers import SETTINGS
     mapping = OrderedDict()
     get_serializable(mapping, SETTINGS, wf)
     map_templates = [m for e, m in mapping.items() if "map" in getattr(e, "name", "")]

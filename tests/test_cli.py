@@ -12,7 +12,9 @@ from flytekitplugins.resources.cli import main
 from flytekitplugins.resources.findings import Finding
 from flytekitplugins.resources.preview import propeller
 
-from .test_preview_orchestration import _task, _task_node, _workflow
+from .helpers import task_node as _task_node
+from .helpers import task_spec as _task
+from .helpers import workflow_spec as _workflow
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from flytekit.extras.accelerators import A100, T4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import idl, serialize_all, stock_flytekit
+from .helpers import idl, serialize_all, stock_flytekit
 
 
 def both(build):

@@ -1,6 +1,5 @@
 """The hook: routing, exact restoration, idempotence, thread-safety, version guards, start-up cost."""
 
-import importlib
 import json
 import subprocess
 import sys
@@ -14,7 +13,8 @@ from flytekit import Resources, task, workflow
 
 import flytekitplugins.resources as plugin
 from flytekitplugins.resources import ResourceValidationError, hooks
-from tests.conftest import idl, stock_flytekit
+
+from .helpers import idl, stock_flytekit
 
 
 def _snapshot():
@@ -136,15 +136,17 @@ def test_user_modules_that_import_the_plugins_functions_are_left_alone():
 
 
 def test_flytekit_plugin_imported_before_activation_is_routed_after():
-    mod = pytest.importorskip("flytekitplugins.kfpytorch.task")
-    plugin.deactivate()
-    try:
-        importlib.reload(mod)  # imports the stock function by name, as if loaded before the plugin
-        assert mod.convert_resources_to_resource_model is not plugin.convert_resources_to_resource_model
-        plugin.activate()
-        assert mod.convert_resources_to_resource_model is plugin.convert_resources_to_resource_model
-    finally:
-        plugin.activate()
+    # in a subprocess: reloading the plugin's module replaces its classes for every later test in this process
+    pytest.importorskip("flytekitplugins.kfpytorch.task")
+    result = _run(
+        "import importlib, json, flytekit; import flytekitplugins.resources as plugin;"
+        "import flytekitplugins.kfpytorch.task as mod; plugin.deactivate();"
+        "importlib.reload(mod);"  # imports the stock function by name, as if loaded before the plugin
+        "ours = plugin.convert_resources_to_resource_model;"
+        "before = mod.convert_resources_to_resource_model is ours; plugin.activate();"
+        "print(json.dumps([before, mod.convert_resources_to_resource_model is ours]))"
+    )
+    assert result == [False, True]
 
 
 def test_a_site_that_does_not_look_as_expected_is_left_stock_with_one_warning(monkeypatch):

@@ -18,7 +18,7 @@ from flytekitplugins.resources.preflight.policy import ENV_VAR, find_policy, loa
 from flytekitplugins.resources.preview import preview_entities
 from flytekitplugins.resources.quantity import ResourceValidationError
 
-from .conftest import SETTINGS, idl
+from .helpers import SETTINGS, idl
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "preflight"
 

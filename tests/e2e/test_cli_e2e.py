@@ -7,7 +7,10 @@ import sys
 
 import pytest
 
-from .test_pyflyte import ROOT, _env, _package, _project
+from ..helpers import ROOT
+from ..helpers import example_project as _project
+from ..helpers import pyflyte_package as _package
+from ..helpers import subprocess_env as _env
 
 CLI = [sys.executable, "-m", "flytekitplugins.resources"]
 PLATFORM = str(ROOT / "examples" / "platform" / "flyte.yaml")
