@@ -367,7 +367,7 @@ def test_the_table_has_a_row_for_a_task_without_a_pod_and_check_names_it(mixed):
 
 def test_a_policy_leaves_a_task_without_a_pod_alone(mixed, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "nodes.yaml").write_text("nodeGroups: [{name: big, allocatable: {cpu: '8', memory: 8Gi, pods: '10'}}]\n")
+    (tmp_path / "nodes.yaml").write_text("nodeGroups: [{name: big, allocatable: {cpu: '8', memory: 8Gi, pods: '9'}}]\n")
     (tmp_path / "policy.toml").write_text("node-groups = ['nodes.yaml']\n")
     result = _run("preview", str(mixed), "-o", "json", "--policy", "policy.toml")
     assert result.exit_code == 0, result.stderr

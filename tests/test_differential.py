@@ -280,7 +280,7 @@ def test_serializing_a_pod_template_task_leaves_its_template_unchanged():
     assert serialize_all(t) == first
 
 
-# issue 6 item 7: gpu="MODEL:N" serializes its count as stock serializes gpu="N" plus accelerator=MODEL
+# gpu="MODEL:N" serializes its count as stock serializes gpu="N" plus accelerator=MODEL
 @pytest.mark.parametrize("count", ["1", "8", "1000", "16384"])
 def test_gpu_model_count_serializes_the_count_as_stock_does(count):
     def build_stock():

@@ -186,6 +186,8 @@ def test_without_a_policy_the_hook_changes_nothing(tmp_path, monkeypatch):
     assert idl(big).template.container.resources.requests
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_pyflyte_package_stops_on_the_refused_example(tmp_path):
     # end to end: the bundled example project; pyflyte package in a subprocess stops with the finding
     work = tmp_path / "preflight"

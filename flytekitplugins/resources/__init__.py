@@ -140,8 +140,9 @@ _EXPORTS: Dict[str, str] = {
     **{name: "resources" for name in ("Resources", "ResourceSpec", "ResourceValueWarning")},
 }
 
-# The modules that import flytekit (directly or through each other): the hook's activation imports them, so
-# flytekit has to be imported before any of them starts executing (see _FlytekitFirst).
+# The modules (dotted, under this package) that import flytekit, directly or through each other: the hook's
+# activation imports them, so flytekit has to be imported before any of them starts executing (_FlytekitFirst).
+# tests/test_hooks.py derives this set from the sources.
 NEEDS_FLYTEKIT = frozenset({"accelerators", "convert", "hooks", "pod", "resources"})
 
 
@@ -208,8 +209,7 @@ class _FlytekitFirst:
         if "flytekit" in _sys.modules:
             cls.remove()
             return None
-        package, _, leaf = fullname.rpartition(".")
-        if package != __name__ or leaf not in NEEDS_FLYTEKIT:
+        if not fullname.startswith(__name__ + ".") or fullname[len(__name__) + 1:] not in NEEDS_FLYTEKIT:
             return None
         cls.remove()
         import flytekit  # noqa: F401  (runs the entry point, which activates the hook)

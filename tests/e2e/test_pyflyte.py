@@ -9,6 +9,8 @@ from flytekitplugins.resources.report import read_package, rows
 
 from ..helpers import IMAGE, ROOT, example_project, pyflyte_package, subprocess_env
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 _env = subprocess_env
 _project = example_project
 _package = pyflyte_package

@@ -11,6 +11,8 @@ from flyteidl.core import tasks_pb2
 
 from flytekitplugins.resources import report
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 
 def _task_spec(name="wf.t", cpu="1") -> bytes:
     spec = task_pb2.TaskSpec()
