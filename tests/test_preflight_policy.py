@@ -175,6 +175,20 @@ def test_the_hook_refuses_a_task_the_policy_refuses(project):
         idl(big, settings)  # flyte-resources check serializes with the policy suspended
 
 
+def test_the_hook_lets_a_task_without_a_pod_through_the_policy(project):
+    """An Echo task (and any task Flyte runs without a pod) has nothing a LimitRange or a node could refuse."""
+    from flytekit.core.task import Echo
+
+    project()
+    settings = dataclasses.replace(SETTINGS, project="ml", domain="production")  # max 1Gi per container there
+    echo = Echo(name="echo_through_policy", inputs={"a": int})
+    template = idl(echo, settings).template
+    assert template.container is None and template.k8s_pod is None
+    policy = load_policy()
+    (preview,) = _previews(echo, policy, domain="production")
+    assert preview.pod is None and [f.code for f in preview.findings] == ["preview.no-pod"]
+
+
 def test_without_a_policy_the_hook_changes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(ENV_VAR, raising=False)
