@@ -208,11 +208,11 @@ def _startup_archive(path):
             tar.addfile(info, io.BytesIO(data))
 
 
-def _wall(cmd):
+def _wall(cmd, ok=(0,)):
     t = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     elapsed = time.perf_counter() - t
-    assert done.returncode == 0, (cmd, done.stderr[-500:])
+    assert done.returncode in ok, (cmd, done.returncode, done.stderr[-500:])
     return elapsed
 
 
@@ -229,7 +229,8 @@ def bench_startup():
         for _ in range(max(5, ROUNDS // 2)):
             flytekit.append(_wall([sys.executable, "-c", "import flytekit"]))
             helps.append(_wall(cli + ["--help"]))
-            checks.append(_wall(cli + ["check", archive, "--no-policy"]))
+            # exit status 1: some sample tasks ask for more than Flyte's default platform limits
+            checks.append(_wall(cli + ["check", archive, "--no-policy"], ok=(0, 1)))
     base = min(flytekit)
     return [
         (f"flyte-resources --help: {min(helps) * 1000:.0f} ms, python -c 'import flytekit' {base * 1000:.0f} ms",
