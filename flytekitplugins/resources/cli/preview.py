@@ -77,8 +77,9 @@ A task Flyte runs without a pod (echo, SQL engines, sensors, connectors) is list
 def preview(target: str, platform_files: Tuple[str, ...], pod_template_files: Tuple[str, ...],
             task_name: Optional[str], policy_file: Optional[str], no_policy: bool, project: Optional[str],
             domain: Optional[str], output: str) -> None:
-    platform, entities, log = _inputs(target, platform_files, pod_template_files, policy_file, no_policy, output)
-    previews = preview_all(entities, platform[0], task_name, platform[1], project, domain)
+    (platform, policy), entities, log = _inputs(target, platform_files, pod_template_files, policy_file, no_policy,
+                                                output)
+    previews = preview_all(entities, platform, task_name, policy, project, domain)
     if task_name and not previews:
         raise InputError(f"--task {task_name}: no such task in {target}")
     render.emit_previews(previews, output, log)
@@ -102,12 +103,12 @@ def check(target: str, platform_files: Tuple[str, ...], pod_template_files: Tupl
           output: str) -> None:
     log: List[Finding] = []
     try:
-        platform, entities, log = _inputs(target, platform_files, pod_template_files, policy_file, no_policy,
-                                          output, refused_as_finding=True)
+        (platform, policy), entities, log = _inputs(target, platform_files, pod_template_files, policy_file,
+                                                    no_policy, output, refused_as_finding=True)
     except _RefusedWhileSerializing as e:
         render.emit_findings(e.log + [e.finding], output)
         exit_for([ERROR])
-    previews = preview_all(entities, platform[0], None, platform[1], project, domain)
+    previews = preview_all(entities, platform, None, policy, project, domain)
     findings = log + [f for p in previews for f in p.findings if f.level != INFO or f.code == "preview.no-pod"]
     render.emit_findings(_unique(findings), output)
     exit_for(f.level for f in findings)
