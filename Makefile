@@ -28,7 +28,7 @@ MIDDLE_REQS := "flytekit==1.16.0" "kubernetes>=36,<37" \
                "flytekitplugins-kfpytorch==1.16.0" "flytekitplugins-kfmpi==1.16.0" "flytekitplugins-dask==1.16.0"
 TEST_REQS   := "pytest>=8" "hypothesis>=6.100" "ruff>=0.6"
 
-.PHONY: test test-newest test-middle test-oldest demo bench lint clean envs
+.PHONY: test test-newest test-middle test-oldest test-reverse demo bench lint clean envs
 
 $(UV):
 	$(PYTHON) -m venv $(UV_BOOT)
@@ -46,7 +46,7 @@ $(VENVS)/%/.ready: setup.py | $(UV)
 
 envs: $(VENVS)/newest/.ready $(VENVS)/middle/.ready $(VENVS)/oldest/.ready
 
-test: test-oldest test-middle test-newest lint
+test: test-oldest test-middle test-newest test-reverse lint
 
 test-newest: $(VENVS)/newest/.ready
 	@echo "== flytekit 1.16.x (newest) + kubernetes 37.0.1 (pydantic models), $$($(VENVS)/newest/bin/python -V)"
@@ -55,6 +55,11 @@ test-newest: $(VENVS)/newest/.ready
 test-middle: $(VENVS)/middle/.ready
 	@echo "== flytekit 1.16.0 + kubernetes 36 (classic models), $$($(VENVS)/middle/bin/python -V)"
 	$(VENVS)/middle/bin/python -m pytest -q tests
+
+# the same suite with the test files in reverse order: no test may depend on what an earlier file did
+test-reverse: $(VENVS)/newest/.ready
+	@echo "== reverse file order, flytekit 1.16.x (newest), $$($(VENVS)/newest/bin/python -V)"
+	$(VENVS)/newest/bin/python -m pytest -q $$(ls tests/test_*.py tests/e2e/test_*.py | sort -r)
 
 test-oldest: $(VENVS)/oldest/.ready
 	@echo "== flytekit 1.16.0 (oldest) + kubernetes 35 (classic models), $$($(VENVS)/oldest/bin/python -V)"

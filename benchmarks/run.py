@@ -7,6 +7,8 @@
 3. Quantity.parse vs kubernetes.utils.parse_quantity (cold: every string new; warm: repeated strings)
 4. recommend over 10,000 tasks and 30 days of history: from records, and from Prometheus against the time
    Prometheus takes to answer the queries
+5. the CLI's start-up: `flyte-resources --help`, and `flyte-resources check` on a pyflyte package archive, against
+   `python -c "import flytekit"` (neither imports flytekit nor kubernetes)
 """
 
 import json
@@ -182,6 +184,62 @@ def bench_preview():
     alone = min(timeit.repeat(lambda: preflight(previews, policy, platform), number=1, repeat=ROUNDS))
     out.append((f"the same with 1,000 distinct pods: preflight {alone * 1000:.1f} ms", (pre + alone) / pre, None))
     return out
+
+
+def _startup_archive(path):
+    """A pyflyte package archive of 10 of the sample tasks (start-up, not throughput, is measured)."""
+    import io
+    import tarfile
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from flytekit.configuration import Image, ImageConfig, SerializationSettings
+    from flytekit.tools.translator import get_serializable
+    from sample_tasks import TASKS
+
+    settings = SerializationSettings(
+        image_config=ImageConfig(default_image=Image(name="default", fqn="img", tag="v1")),
+        project="p", domain="d", version="v1",
+    )
+    with tarfile.open(path, "w:gz") as tar:
+        for i, t in enumerate(TASKS[:10]):
+            spec = get_serializable(OrderedDict(), settings, t).to_flyte_idl()
+            spec.template.id.name = f"sample_tasks.work_{i}"
+            data = spec.SerializeToString()
+            info = tarfile.TarInfo(f"{i}_sample_tasks.work_{i}_1.pb")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _wall(cmd, ok=(0,)):
+    t = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t
+    assert done.returncode in ok, (cmd, done.returncode, done.stderr[-500:])
+    return elapsed
+
+
+def bench_startup():
+    """Whole processes, best of rounds, alternating: the CLI against `import flytekit` (the plugin installed)."""
+    import tempfile
+
+    script = os.path.join(os.path.dirname(sys.executable), "flyte-resources")
+    cli = [script] if os.path.exists(script) else [sys.executable, "-m", "flytekitplugins.resources"]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = os.path.join(tmp, "flyte-package.tgz")
+        _startup_archive(archive)
+        flytekit, helps, checks = [], [], []
+        for _ in range(max(5, ROUNDS // 2)):
+            flytekit.append(_wall([sys.executable, "-c", "import flytekit"]))
+            helps.append(_wall(cli + ["--help"]))
+            # exit status 1: some sample tasks ask for more than Flyte's default platform limits
+            checks.append(_wall(cli + ["check", archive, "--no-policy"], ok=(0, 1)))
+    base = min(flytekit)
+    return [
+        (f"flyte-resources --help: {min(helps) * 1000:.0f} ms, python -c 'import flytekit' {base * 1000:.0f} ms",
+         min(helps) / base, 0.5),
+        (f"flyte-resources check on a 10-task archive: {min(checks) * 1000:.0f} ms (the same baseline)",
+         min(checks) / base, 1.0),
+    ]
 
 
 def _bench_policy():
@@ -451,9 +509,11 @@ def main():
 
     compileall.compile_dir(str(pathlib.Path(plugin.__file__).parent), quiet=1)
     compileall.compile_file(str(pathlib.Path(plugin.__file__).parent.parent / "resources_entrypoint.py"), quiet=1)
-    results = [bench_import(), *bench_serialize(), *bench_preview(), *bench_parse(), *bench_hostile_slope(),
-               *bench_usage(),
-               *bench_recommend()]
+    only = os.environ.get("BENCH_ONLY")  # e.g. BENCH_ONLY=startup: one group of figures
+    groups = {"import": lambda: [bench_import()], "serialize": bench_serialize, "preview": bench_preview,
+              "parse": bench_parse, "hostile": bench_hostile_slope, "startup": bench_startup,
+              "usage": bench_usage, "recommend": bench_recommend}
+    results = [r for name, run in groups.items() if not only or name in only.split(",") for r in run()]
     width = max(len(r[0]) for r in results)
     print("ratio = plugin / baseline, measured in this run (lower is better)")
     for label, ratio, goal in results:

@@ -10,7 +10,8 @@ from flytekit.models import task as task_models
 
 from flytekitplugins.resources import ResourceValidationError, ResourceValueWarning, pod_spec_from_resources
 from flytekitplugins.resources import accelerators as acc
-from tests.conftest import idl, serialize_all, stock_flytekit
+
+from .helpers import idl, serialize_all, stock_flytekit
 
 GPU = task_models.Resources.ResourceName.GPU
 
@@ -177,7 +178,7 @@ def test_an_agreeing_explicit_accelerator_is_fine_and_the_more_specific_wins(exp
 
 @pytest.mark.parametrize(
     "explicit",
-    # unpartitioned is a choice too (issue 6 item 8): it disagrees with a named MIG partition
+    # unpartitioned is a choice too: it disagrees with a named MIG partition
     [fk.T4, acc.H100, fk.A100_80GB, acc.A100.partition_2g_10gb, acc.A100.unpartitioned, fk.A100.unpartitioned],
 )
 def test_a_disagreeing_explicit_accelerator_is_an_error_naming_the_task(explicit):
@@ -206,7 +207,7 @@ def test_gpu_strings_in_overrides_and_map_tasks():
 
     from flytekit.tools.translator import get_serializable
 
-    from tests.conftest import SETTINGS
+    from .helpers import SETTINGS
     mapping = OrderedDict()
     get_serializable(mapping, SETTINGS, wf)
     map_templates = [m for e, m in mapping.items() if "map" in getattr(e, "name", "")]
@@ -348,7 +349,7 @@ def test_catalog_accelerators_equal_flytekits_constants():
     assert len({acc.H100, acc.H100, acc.H100.partition_3g_40gb}) == 2
 
 
-# issue 6 item 12: equal objects hash alike (sets and dicts), both ways, partitions too
+# equal objects hash alike (sets and dicts), both ways, partitions too
 @pytest.mark.parametrize(
     "ours, stock_name, partition",
     [("A100", "A100", None), ("A100_80GB", "A100_80GB", None), ("A100", "A100", "partition_1g_5gb"),
@@ -376,7 +377,7 @@ def test_a_flytekit_accelerator_that_is_not_its_constant_is_not_equal():
     assert plugin.T4 != other and hash(plugin.T4) == hash(plugin.T4)
 
 
-# issue 6 item 13: attribute access raises AttributeError, so hasattr/getattr(..., default) work
+# attribute access raises AttributeError, so hasattr/getattr(..., default) work
 @pytest.mark.parametrize("name, attr", [("H100", "partition_3g_20gb"), ("T4", "partition_1g_5gb"),
                                         ("TPU_V5E", "slice_9x9"), ("A100", "nothing")])
 def test_a_missing_partition_attribute_is_an_attribute_error(name, attr):

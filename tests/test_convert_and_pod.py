@@ -17,7 +17,8 @@ from flytekitplugins.resources import (
     pod_spec_from_resources,
 )
 from flytekitplugins.resources.pod import serialize_pod_spec
-from tests.conftest import SETTINGS, stock_flytekit
+
+from .helpers import SETTINGS, stock_flytekit
 
 R = task_models.Resources.ResourceName
 

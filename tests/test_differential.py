@@ -9,7 +9,7 @@ from flytekit.extras.accelerators import A100, T4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import idl, serialize_all, stock_flytekit
+from .helpers import idl, serialize_all, stock_flytekit
 
 
 def both(build):
@@ -280,7 +280,7 @@ def test_serializing_a_pod_template_task_leaves_its_template_unchanged():
     assert serialize_all(t) == first
 
 
-# issue 6 item 7: gpu="MODEL:N" serializes its count as stock serializes gpu="N" plus accelerator=MODEL
+# gpu="MODEL:N" serializes its count as stock serializes gpu="N" plus accelerator=MODEL
 @pytest.mark.parametrize("count", ["1", "8", "1000", "16384"])
 def test_gpu_model_count_serializes_the_count_as_stock_does(count):
     def build_stock():

@@ -1,6 +1,5 @@
 """The hook: routing, exact restoration, idempotence, thread-safety, version guards, start-up cost."""
 
-import importlib
 import json
 import subprocess
 import sys
@@ -14,7 +13,8 @@ from flytekit import Resources, task, workflow
 
 import flytekitplugins.resources as plugin
 from flytekitplugins.resources import ResourceValidationError, hooks
-from tests.conftest import idl, stock_flytekit
+
+from .helpers import idl, stock_flytekit
 
 
 def _snapshot():
@@ -136,15 +136,17 @@ def test_user_modules_that_import_the_plugins_functions_are_left_alone():
 
 
 def test_flytekit_plugin_imported_before_activation_is_routed_after():
-    mod = pytest.importorskip("flytekitplugins.kfpytorch.task")
-    plugin.deactivate()
-    try:
-        importlib.reload(mod)  # imports the stock function by name, as if loaded before the plugin
-        assert mod.convert_resources_to_resource_model is not plugin.convert_resources_to_resource_model
-        plugin.activate()
-        assert mod.convert_resources_to_resource_model is plugin.convert_resources_to_resource_model
-    finally:
-        plugin.activate()
+    # in a subprocess: reloading the plugin's module replaces its classes for every later test in this process
+    pytest.importorskip("flytekitplugins.kfpytorch.task")
+    result = _run(
+        "import importlib, json, flytekit; import flytekitplugins.resources as plugin;"
+        "import flytekitplugins.kfpytorch.task as mod; plugin.deactivate();"
+        "importlib.reload(mod);"  # imports the stock function by name, as if loaded before the plugin
+        "ours = plugin.convert_resources_to_resource_model;"
+        "before = mod.convert_resources_to_resource_model is ours; plugin.activate();"
+        "print(json.dumps([before, mod.convert_resources_to_resource_model is ours]))"
+    )
+    assert result == [False, True]
 
 
 def test_a_site_that_does_not_look_as_expected_is_left_stock_with_one_warning(monkeypatch):
@@ -486,3 +488,96 @@ def test_the_task_execution_site_is_version_guarded_and_restored_identically(mon
     monkeypatch.undo()
     plugin.activate()
     assert PythonTask.__dict__["dispatch_execute"] is not stock
+
+
+# --- the package root imports nothing heavy; flytekit first, whatever the user imports first --------------
+
+
+def _imports_flytekit_closure():
+    """The plugin's modules (dotted, under the package) whose module-level imports reach flytekit."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(plugin.__file__).parent
+    imports = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        name = ".".join(parts)
+        package = parts if path.name == "__init__.py" else parts[:-1]
+        found = set()
+        body = list(ast.parse(path.read_text()).body)
+        while body:  # module level, including try/if blocks (never functions: those import on demand)
+            node = body.pop()
+            if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+                continue
+            if isinstance(node, (ast.Try, ast.If, ast.With)):
+                body.extend(node.body + getattr(node, "orelse", []) + getattr(node, "finalbody", [])
+                            + [h for x in getattr(node, "handlers", []) for h in x.body])
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level == 0:
+                    found.add(node.module)
+                else:
+                    base = list(package[: len(package) - node.level + 1])
+                    target = ".".join(base + ([node.module] if node.module else []))
+                    found.add("." + target)
+                    found.update("." + ".".join(filter(None, [target, a.name])) for a in node.names)
+        imports[name] = found
+    heavy = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, found in imports.items():
+            if name in heavy:
+                continue
+            if any(m == "flytekit" or m.startswith("flytekit.") or m.lstrip(".") in heavy for m in found):
+                heavy.add(name)
+                changed = True
+    return heavy - {""}
+
+
+def test_the_modules_that_import_flytekit_are_the_ones_the_root_imports_it_before():
+    heavy = _imports_flytekit_closure()
+    assert heavy == set(plugin.NEEDS_FLYTEKIT)
+    light = {"cli", "cli.load", "cli.render", "cli.preview", "cli.report", "cli.errors", "preview", "preflight",
+             "report", "platform", "findings", "quantity", "enforce"}
+    assert not heavy & light
+
+
+# the first and last of the flytekit-dependent modules the activation imports, the hook itself, the root, the CLI
+@pytest.mark.slow
+@pytest.mark.parametrize("first", ["accelerators", "pod", "hooks", "", "cli"])
+def test_whatever_is_imported_first_flytekit_gets_an_active_hook(first):
+    name = "flytekitplugins.resources" + (f".{first}" if first else "")
+    result = _run(
+        "import json, sys, warnings\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        f"    import {name} as first\n"
+        "    again = sys.modules[first.__name__] is first\n"
+        "    import flytekit\n"
+        "    import flytekitplugins.resources as p\n"
+        "    from flytekitplugins.resources import ResourceValidationError\n"
+        "    try:\n"
+        "        flytekit.Resources(mem='2GB')\n"
+        "        validated = False\n"
+        "    except ResourceValidationError:\n"
+        "        validated = True\n"
+        "print(json.dumps([p.is_active(), validated, again, [str(w.message) for w in caught\n"
+        "                  if 'flytekitplugins-resources' in str(w.message)]]))"
+    )
+    assert result == [True, True, True, []]
+
+
+def test_a_name_from_the_root_before_flytekit_is_the_validated_class_with_the_hook_active():
+    result = _run(
+        "import json, sys; import flytekitplugins.resources as p; light = 'flytekit' not in sys.modules;"
+        "R = p.Resources; from flytekit.core import resources as fr;"
+        "print(json.dumps([light, p.is_active(), issubclass(R, fr.Resources), R.__module__,"
+        "                  p.__version__ == __import__('flytekitplugins.resources._version').resources._version"
+        ".__version__]))"
+    )
+    assert result == [True, True, True, "flytekitplugins.resources.resources", True]

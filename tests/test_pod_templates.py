@@ -11,7 +11,8 @@ from kubernetes.client import ApiClient
 
 from flytekitplugins.resources import ResourceValidationError, pod
 from flytekitplugins.resources import accelerators as acc
-from tests.conftest import idl
+
+from .helpers import idl
 
 
 def as_dict(template: PodTemplate) -> dict:

@@ -11,7 +11,7 @@ from flytekitplugins.resources.preflight.limitrange import parse_limit_range
 from flytekitplugins.resources.preflight.policy import Policy
 from flytekitplugins.resources.preview import preview_entities
 
-from .conftest import idl
+from .helpers import idl
 
 
 def _limit_range(**item):

@@ -18,7 +18,7 @@ from flytekitplugins.resources.preflight.policy import ENV_VAR, find_policy, loa
 from flytekitplugins.resources.preview import preview_entities
 from flytekitplugins.resources.quantity import ResourceValidationError
 
-from .conftest import SETTINGS, idl
+from .helpers import SETTINGS, idl
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "preflight"
 
@@ -175,6 +175,20 @@ def test_the_hook_refuses_a_task_the_policy_refuses(project):
         idl(big, settings)  # flyte-resources check serializes with the policy suspended
 
 
+def test_the_hook_lets_a_task_without_a_pod_through_the_policy(project):
+    """An Echo task (and any task Flyte runs without a pod) has nothing a LimitRange or a node could refuse."""
+    from flytekit.core.task import Echo
+
+    project()
+    settings = dataclasses.replace(SETTINGS, project="ml", domain="production")  # max 1Gi per container there
+    echo = Echo(name="echo_through_policy", inputs={"a": int})
+    template = idl(echo, settings).template
+    assert template.container is None and template.k8s_pod is None
+    policy = load_policy()
+    (preview,) = _previews(echo, policy, domain="production")
+    assert preview.pod is None and [f.code for f in preview.findings] == ["preview.no-pod"]
+
+
 def test_without_a_policy_the_hook_changes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(ENV_VAR, raising=False)
@@ -186,6 +200,8 @@ def test_without_a_policy_the_hook_changes_nothing(tmp_path, monkeypatch):
     assert idl(big).template.container.resources.requests
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_pyflyte_package_stops_on_the_refused_example(tmp_path):
     # end to end: the bundled example project; pyflyte package in a subprocess stops with the finding
     work = tmp_path / "preflight"

@@ -2,40 +2,16 @@
 
 import pytest
 from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
-from flyteidl.core import identifier_pb2, tasks_pb2
+from flyteidl.core import tasks_pb2
 from flyteidl.core import workflow_pb2 as core_wf
 
 from flytekitplugins.resources.findings import ERROR, Finding
 from flytekitplugins.resources.platform import Platform
 from flytekitplugins.resources.preview import count_previews, preview_entities, propeller
 
-
-def _task(name, cpu="1", interruptible=False):
-    t = tasks_pb2.TaskTemplate(id=identifier_pb2.Identifier(resource_type=1, name=name), type="python-task")
-    t.metadata.interruptible = interruptible
-    t.metadata.runtime.version = "1.16.0"
-    t.container.image = "img"
-    t.interface.SetInParent()
-    t.container.resources.requests.add(name=tasks_pb2.Resources.CPU, value=cpu)
-    t.container.resources.limits.add(name=tasks_pb2.Resources.CPU, value=cpu)
-    return task_pb2.TaskSpec(template=t)
-
-
-def _task_node(node_id, task, cpu=None, interruptible=None):
-    n = core_wf.Node(id=node_id)
-    n.task_node.reference_id.name = task
-    if cpu is not None:
-        n.task_node.overrides.resources.requests.add(name=tasks_pb2.Resources.CPU, value=cpu)
-    if interruptible is not None:
-        n.metadata.interruptible = interruptible
-    return n
-
-
-def _workflow(name, *nodes):
-    wf = workflow_pb2.WorkflowSpec()
-    wf.template.id.name = name
-    wf.template.nodes.extend(nodes)
-    return wf
+from .helpers import task_node as _task_node
+from .helpers import task_spec as _task
+from .helpers import workflow_spec as _workflow
 
 
 @pytest.fixture
@@ -135,7 +111,7 @@ def test_a_map_tasks_overridden_array_node_is_previewed_with_flytes_clamp():
     from flytekit import Resources, map_task, task, workflow
     from flytekit.tools.translator import get_serializable
 
-    from .conftest import SETTINGS
+    from .helpers import SETTINGS
 
     @task(requests=Resources(cpu="1", mem="1Gi"))
     def square(x: int) -> int:

@@ -11,7 +11,7 @@ from flytekitplugins.resources.preview.propeller import build_pods
 from flytekitplugins.resources.preview.replicas import merge_overlay_pod_spec
 from flytekitplugins.resources.quantity import Quantity
 
-from .conftest import idl
+from .helpers import idl
 
 
 def _platform(defaults=None, limits=None, **k8s):

@@ -201,7 +201,7 @@ def test_order_agrees_with_exact_decimal_values(a, b):
     assert (qa == qb) == (qa.as_decimal() == qb.as_decimal())
 
 
-# issue 6 item 4: the constructor refuses what it cannot represent exactly, with the plugin's error
+# the constructor refuses what it cannot represent exactly, with the plugin's error
 @pytest.mark.parametrize(
     "args, field",
     [((1, 0, "Bogus"), "format"), ((0.5, 0, "DecimalSI"), "coefficient"), ((1, 0.5, "DecimalSI"), "exponent"),

@@ -226,7 +226,7 @@ class _OddInt(int):
     __str__ = __repr__
 
 
-# issue 6 items 2 and 3: numbers by value, any size, never Python's own ValueError
+# numbers by value, any size, never Python's own ValueError
 @pytest.mark.parametrize(
     "kwargs, field, expected",
     [
@@ -244,15 +244,35 @@ def test_numbers_are_taken_by_value_and_at_any_size(kwargs, field, expected):
     assert Quantity.from_value(getattr(r, field)).as_decimal() == expected
 
 
-@pytest.mark.parametrize("text", ["9" * 5000, "1." + "1" * 6000 + "Gi", "1e" + "1" * 5000, "-" + "7" * 4500 + "m"])
-def test_quantities_of_any_length_parse_or_refuse_with_the_plugins_error(text):
-    try:
-        Quantity.parse(text)
-    except ResourceValidationError:
-        pass
+def _ceil_nano(text):
+    """Decimal text rounded up to a nano, as apimachinery rounds a quantity it cannot hold exactly."""
+    import decimal
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 10_000
+        return Decimal(text).quantize(Decimal("1e-9"), rounding=decimal.ROUND_CEILING)
 
 
-# issue 6 item 11: an ephemeral_storage pair round-trips through JSON and dicts like the other fields
+# (text, its value and canonical string) or (text, None, the words of the refusal): apimachinery parses any
+# number of digits, rounds a fraction up to nano, and refuses an exponent its int64 parse of the suffix cannot hold
+@pytest.mark.parametrize("text, value, canonical", [
+    ("9" * 5000, Decimal("9" * 5000), "9" * 5000),
+    ("1." + "1" * 6000 + "Gi", _ceil_nano(Decimal("1." + "1" * 6000) * 2**30), "1193046471111111112n"),
+    ("-" + "7" * 4500 + "m", Decimal("-" + "7" * 4500 + "e-3"), "-" + "7" * 4500 + "m"),
+    ("1e" + "1" * 5000, None, "unknown suffix 'e111"),
+], ids=["5000-nines", "6000-digit-fraction-Gi", "4500-digit-negative-milli", "5000-digit-exponent"])
+def test_quantities_of_any_length_parse_or_refuse_with_the_plugins_error(text, value, canonical):
+    if value is None:
+        with pytest.raises(ResourceValidationError) as info:
+            Quantity.parse(text)
+        assert canonical in info.value.problem and "is not a valid Kubernetes quantity" in info.value.problem
+        return
+    q = Quantity.parse(text)
+    assert q.as_decimal() == value
+    assert str(q) == canonical
+
+
+# an ephemeral_storage pair round-trips through JSON and dicts like the other fields
 @pytest.mark.parametrize("kwargs", [dict(ephemeral_storage=("1Gi", "2Gi")), dict(ephemeral_storage=["1Gi", "2Gi"]),
                                     dict(cpu=("1", "2"), ephemeral_storage=("10Gi", "20Gi")),
                                     dict(ephemeral_storage="5Gi")])

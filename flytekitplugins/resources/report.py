@@ -6,7 +6,8 @@ Reads what ``pyflyte package`` writes (a ``.tgz`` or a folder of ``*_1.pb`` task
     python -m flytekitplugins.resources.report flyte-package.tgz
 
 From code: ``summarize(path)`` returns the rows, ``report(path)`` the text, ``main(argv)`` is the
-command (exit status 0, or 1 with one line naming the file and member when the package cannot be read).
+command (exit status 0, or 2 with one line naming the file and member when the package cannot be read, as
+``flyte-resources report`` does).
 """
 
 from __future__ import annotations
@@ -232,7 +233,8 @@ def report(path: str) -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """The command: print the report of one package; on an unreadable package print one line and return 1."""
+    """The command: print the report of one package; on an unreadable package print one line and return 2 (an
+    input that cannot be read, as for every ``flyte-resources`` command)."""
     parser = argparse.ArgumentParser(prog="python -m flytekitplugins.resources.report",
                                      description=(__doc__ or "").splitlines()[0])
     parser.add_argument("package", help="a pyflyte package .tgz, or a folder of .pb files")
@@ -241,7 +243,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         text = report(args.package)
     except ReportError as e:
         sys.stderr.write(f"error: {e}\n")
-        return 1
+        return 2
     sys.stdout.write(text + "\n")
     return 0
 

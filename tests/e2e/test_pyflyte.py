@@ -1,39 +1,19 @@
 """End to end: pyflyte in a subprocess on the bundled examples, reading the protobufs back."""
 
-import os
-import pathlib
-import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from flytekitplugins.resources.report import read_package, rows
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-IMAGE = "ghcr.io/flyteorg/flytekit:py3.11-1.16.31"
-PYFLYTE = [sys.executable, "-m", "flytekit.clis.sdk_in_container.pyflyte"]
+from ..helpers import IMAGE, ROOT, example_project, pyflyte_package, subprocess_env
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-def _env(**extra):
-    env = {k: v for k, v in os.environ.items() if k != "FLYTEKITPLUGINS_RESOURCES_DISABLE"}
-    env.update(COLUMNS="400", PYTHONWARNINGS="ignore", **extra)
-    return env
-
-
-def _project(tmp_path, extra=None):
-    shutil.copytree(ROOT / "examples" / "workflows", tmp_path / "workflows")
-    for name, source in (extra or {}).items():
-        (tmp_path / "workflows" / name).write_text(textwrap.dedent(source))
-    return tmp_path
-
-
-def _package(project, **env):
-    return subprocess.run(
-        PYFLYTE + ["--pkgs", "workflows", "package", "--image", IMAGE, "-o", "pkg.tgz", "--force"],
-        cwd=project, capture_output=True, text=True, env=_env(**env),
-    )
+_env = subprocess_env
+_project = example_project
+_package = pyflyte_package
 
 
 def _table(path):

@@ -1,4 +1,4 @@
-"""The report command on packages it cannot read: one line naming the file (and member), exit status 1."""
+"""The report command on packages it cannot read: one line naming the file (and member), exit status 2."""
 
 import io
 import subprocess
@@ -10,6 +10,8 @@ from flyteidl.admin import task_pb2
 from flyteidl.core import tasks_pb2
 
 from flytekitplugins.resources import report
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _task_spec(name="wf.t", cpu="1") -> bytes:
@@ -68,7 +70,7 @@ def test_an_unreadable_package_is_one_line_naming_the_file_and_member(tmp_path, 
     with pytest.raises(report.ReportError) as info:
         report.summarize(path)
     assert (info.value.path, info.value.member) == (path, member) and problem in info.value.problem
-    assert report.main([path]) == 1
+    assert report.main([path]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and path in err and (member or "") in err and problem in err
 
@@ -83,5 +85,5 @@ def _truncated(d):
 def test_the_module_prints_no_traceback_and_exits_non_zero(tmp_path):
     out = subprocess.run([sys.executable, "-m", "flytekitplugins.resources.report", str(tmp_path / "nope.tgz")],
                          capture_output=True, text=True)
-    assert out.returncode == 1
+    assert out.returncode == 2  # an input that cannot be read, as for flyte-resources preview, check and report
     assert out.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope.tgz'}: no such file or folder"]

@@ -119,7 +119,8 @@ def _load(target: str, platform_files: Tuple[str, ...], pod_template_files: Tupl
     from ..platform import load_platform
     from ..preflight.policy import load_policy
     from ..quantity import ResourceValidationError
-    from . import InputError, load_target
+    from .errors import InputError
+    from .load import load_target
 
     policy = None
     try:

@@ -48,6 +48,9 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     seen: Dict[str, Tuple[Dict[str, Any], List[Finding]]] = {}
     out = []
     for p in previews:
+        if p.pod is None:  # a task that runs in no pod: nothing to admit or schedule
+            out.append(p)
+            continue
         # apply_limit_ranges copies the pod: a shallow copy here only sets the namespace
         pod = {**p.pod, "metadata": {**(p.pod.get("metadata") or {}), "namespace": namespace}}
         key = json.dumps(pod, sort_keys=True, separators=(",", ":"))

@@ -22,7 +22,7 @@ from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
 from flyteidl.core import tasks_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
-from ..findings import Finding
+from ..findings import INFO, Finding
 from ..platform import Platform
 from . import admin, propeller, schema
 
@@ -33,7 +33,7 @@ __all__ = ["PodPreview", "count_previews", "preview_entities"]
 class PodPreview:
     task: str  #: the task's name
     node: Optional[str]  #: the node id when node overrides apply, else None
-    pod: Dict[str, Any]  #: a v1 Pod manifest with Kubernetes' JSON field names
+    pod: Optional[Dict[str, Any]]  #: a v1 Pod manifest with Kubernetes' JSON field names; None: runs in no pod
     findings: List[Finding] = field(default_factory=list)
     role: Optional[str] = None  #: for plugin tasks with several pods: "ray-head", "worker", ...
 
@@ -147,6 +147,16 @@ def _previews(
     namespace: str,
     kubernetes_schema: bool = False,
 ) -> List[PodPreview]:
+    if template.WhichOneof("target") not in ("container", "k8s_pod"):
+        # flytepropeller hands it to a plugin that starts no pod (echo, SQL engines, sensors, connectors): listed
+        # once, with its task, and never with its nodes
+        if node is not None:
+            return []
+        target = template.WhichOneof("target")
+        why = (f"task type '{template.type}' does not run in a pod ({'a ' + target + ' target' if target else 'no'}"
+               " container or pod spec): Flyte runs it without one; nothing to preview")
+        return [PodPreview(name, None, None, list(findings) + [Finding(INFO, "preview.no-pod", why, task=name,
+                                                                        field="target")])]
     built = propeller.build_pods(
         template, platform, overrides=overrides, interruptible=interruptible, task=name, node=node, namespace=namespace
     )
