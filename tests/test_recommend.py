@@ -33,7 +33,8 @@ from flytekitplugins.resources.recommend.rules import (
     size,
 )
 from flytekitplugins.resources.usage.record import GpuUsage, UsageRecord, format_line
-from tests.conftest import SETTINGS
+
+from .helpers import SETTINGS
 
 MI, GI = 1 << 20, 1 << 30
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -21,7 +21,8 @@ from flytekitplugins.resources.usage import process
 from flytekitplugins.resources.usage import task as usage_task
 from flytekitplugins.resources.usage.measure import Meter
 from flytekitplugins.resources.usage.record import PREFIX, GpuUsage, UsageRecord, format_line, parse_line
-from tests.conftest import stock_flytekit
+
+from .helpers import stock_flytekit
 
 MiB = 1 << 20
 

@@ -146,7 +146,9 @@ _EXPORTS: Dict[str, str] = {
 # The modules (dotted, under this package) that import flytekit, directly or through each other: the hook's
 # activation imports them, so flytekit has to be imported before any of them starts executing (_FlytekitFirst).
 # tests/test_hooks.py derives this set from the sources.
-NEEDS_FLYTEKIT = frozenset({"accelerators", "convert", "hooks", "pod", "resources"})
+NEEDS_FLYTEKIT = frozenset({"accelerators", "convert", "hooks", "pod", "resources",
+                            # right-sizing reads the accelerator catalog (MIG profiles)
+                            "recommend", "recommend.engine", "recommend.rules"})
 
 
 def __getattr__(name: str) -> Any:

@@ -17,8 +17,9 @@ from click.testing import CliRunner
 from flytekit import Resources, task, workflow
 
 from flytekitplugins.resources.accelerators import CATALOG
-from tests.conftest import SETTINGS
 from tests.e2e import prometheus as prom
+
+from ..helpers import SETTINGS
 
 pytestmark = pytest.mark.skipif(not prom.available(), reason=prom.MISSING)
 

@@ -23,12 +23,15 @@ import click
 
 __all__ = ["recommend"]
 
-_EXIT_OK, _EXIT_REFUSED, _EXIT_INPUT = 0, 1, 2
+from .errors import EXIT_ERRORS as _EXIT_REFUSED
+from .errors import EXIT_INPUT as _EXIT_INPUT
+from .errors import EXIT_OK as _EXIT_OK
+from .errors import InputError, Refused
 
 
 def _fail(message: str, status: int = _EXIT_INPUT) -> None:
-    click.echo(message if message.startswith("error") else f"error: {message}", err=True)
-    sys.exit(status)
+    """One line on stderr and the status, through click's exceptions as every command does."""
+    raise (Refused if status == _EXIT_REFUSED else InputError)(message)
 
 
 @click.command()
@@ -57,7 +60,7 @@ def _fail(message: str, status: int = _EXIT_INPUT) -> None:
 @click.option("--cpu-percentile", type=click.FloatRange(1, 100), default=95.0, show_default=True,
               metavar="P", help="The percentile of CPU use the request covers.")
 @click.option("--output", "-o", type=click.Choice(["table", "json", "markdown"]), default="table",
-              show_default=True)
+              show_default=True, help="A table, JSON, or markdown (for a pull-request comment).")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Print only the patch --apply would make to the source (for git apply).")
 @click.option("--apply", "do_apply", is_flag=True,
@@ -98,7 +101,7 @@ def recommend(target: str, prometheus_url: Optional[str], records: Tuple[str, ..
         _fail(f"--task {task_name}: no such task in {target}")
     if show_diff:  # the patch alone, for `git apply`; what is refused or left alone goes to stderr
         _edit(report, False)
-        sys.exit(_EXIT_REFUSED if report.refused else _EXIT_OK)
+        raise click.exceptions.Exit(_EXIT_REFUSED if report.refused else _EXIT_OK)
     if output == "json":
         click.echo(json.dumps({"source": where, **report.to_dict()}, indent=2))
     elif output == "markdown":
@@ -107,7 +110,7 @@ def recommend(target: str, prometheus_url: Optional[str], records: Tuple[str, ..
         render_table(report, where)
     if do_apply:
         _edit(report, True)
-    sys.exit(_EXIT_REFUSED if report.refused else _EXIT_OK)
+    raise click.exceptions.Exit(_EXIT_REFUSED if report.refused else _EXIT_OK)
 
 
 def _load(target: str, platform_files: Tuple[str, ...], pod_template_files: Tuple[str, ...],
@@ -119,7 +122,6 @@ def _load(target: str, platform_files: Tuple[str, ...], pod_template_files: Tupl
     from ..platform import load_platform
     from ..preflight.policy import load_policy
     from ..quantity import ResourceValidationError
-    from .errors import InputError
     from .load import load_target
 
     policy = None
