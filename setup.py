@@ -7,6 +7,7 @@ microlib_name = f"flytekitplugins-{PLUGIN_NAME}"
 plugin_requires = [
     "flytekit>=1.16.0,<2", "flyteidl", "kubernetes", "mashumaro", "click", "rich", "pyyaml",
     'tomli>=1.1; python_version < "3.11"',  # the policy in pyproject.toml (tomllib from 3.11)
+    "libcst>=1.1,<2",  # recommend --apply: edits decorators and overrides, keeping formatting and comments
 ]
 
 __version__ = "0.1.0"
