@@ -641,3 +641,23 @@ def test_dnsify_matches_flytekit():
 
     for name in ["First_Step", "a.b-c", "_x", "CamelCaseName", "x" * 70, "Ünïcode step", "n0", "A__B"]:
         assert dnsify(name) == _dnsify(name)
+
+
+def test_modules_are_found_under_extra_paths_or_by_an_explicit_mapping(tmp_path):
+    (tmp_path / "src" / "lib").mkdir(parents=True)
+    (tmp_path / "src" / "lib" / "__init__.py").write_text(HEADER + "@task\ndef a() -> None: ...\n")
+    elsewhere = tmp_path / "elsewhere.py"
+    elsewhere.write_text(HEADER + "@task\ndef b() -> None: ...\n")
+    recs = [Rec("lib.a", requests={"cpu": "1"}), Rec("pipelines.b", requests={"cpu": "2"})]
+    assert [s.task for s in plan(recs, root=tmp_path).skipped] == ["lib.a", "pipelines.b"]
+    p = plan(recs, root=tmp_path, paths=[tmp_path / "src"], sources={"pipelines": elsewhere})
+    assert p.skipped == []
+    assert [(c.task, c.path) for c in p.changes] == [("lib.a", tmp_path / "src" / "lib" / "__init__.py"),
+                                                     ("pipelines.b", elsewhere)]
+    assert "+++ b/src/lib/__init__.py" in p.diff() and "+++ b/elsewhere.py" in p.diff()
+
+
+def test_eager_and_async_tasks_are_edited(tmp_path):
+    source = "from flytekit import eager\n\n\n@eager\nasync def e() -> None: ...\n"
+    assert edited(tmp_path, source, [Rec("m.e", requests={"mem": "1Gi"})]) == (
+        "from flytekit import Resources, eager\n\n\n@eager(requests=Resources(mem=\"1Gi\"))\nasync def e() -> None: ...\n")
