@@ -660,4 +660,5 @@ def test_modules_are_found_under_extra_paths_or_by_an_explicit_mapping(tmp_path)
 def test_eager_and_async_tasks_are_edited(tmp_path):
     source = "from flytekit import eager\n\n\n@eager\nasync def e() -> None: ...\n"
     assert edited(tmp_path, source, [Rec("m.e", requests={"mem": "1Gi"})]) == (
-        "from flytekit import Resources, eager\n\n\n@eager(requests=Resources(mem=\"1Gi\"))\nasync def e() -> None: ...\n")
+        "from flytekit import Resources, eager\n\n\n@eager(requests=Resources(mem=\"1Gi\"))\n"
+        "async def e() -> None: ...\n")
