@@ -280,7 +280,7 @@ SKIPS = [
      Rec("m.t", requests={"cpu": "2"}), "a positional argument"),
     ("a Resources that is not flytekit's", "from flytekit import task\nfrom mylib import Resources\n\n\n"
      "@task(requests=Resources(cpu='1'))\ndef t() -> None: ...\n", Rec("m.t", requests={"cpu": "2"}),
-     "not a literal Resources"),
+     "this Resources is not flytekit's Resources"),
     ("a name Resources that is not flytekit's, to add", "from flytekit import task\n\n\nclass Resources: ...\n\n\n"
      "@task\ndef t() -> None: ...\n", Rec("m.t", requests={"cpu": "2"}), "`Resources` is not flytekit's"),
     ("resources= with requests=", HEADER + "@task(resources=Resources(cpu='1'), requests=Resources(cpu='1'))\n"

@@ -440,6 +440,9 @@ class _ResourcesCall:
 
 
 def _read_resources(src: _Source, group: str, node: cst.BaseExpression) -> _ResourcesCall:
+    if isinstance(node, cst.Call) and not src.is_resources(node.func) and _dotted(node.func).endswith("Resources"):
+        raise _Refused(f"{group}={_code(node)}: this {_dotted(node.func)} is not flytekit's Resources "
+                       "(not imported from flytekit)")
     if not (isinstance(node, cst.Call) and src.is_resources(node.func)):
         raise _Refused(f"{group}={_code(node)} is computed, not a literal Resources(...)")
     fields: Dict[str, _Literal] = {}
