@@ -38,14 +38,14 @@ from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from ..quantity import ResourceValidationError
+from ..errors import ResourceValidationError
+from ..k8s.resourcenames import FIELDS  # flytekit's Resources fields, in its order
 from ..resources import compare_request_limit, gpu_spec, parse_field_value
 from .cstedit import insert_arg, insert_import_name, value_node
 from .model import Recommendation
 
 __all__ = ["Change", "EditPlan", "FileEdit", "Skip", "SourceEditError", "dnsify", "plan"]
 
-FIELDS = ("cpu", "mem", "gpu", "ephemeral_storage")
 _TASK_DECORATORS = frozenset({"task", "dynamic", "eager"})
 _ENTITY_DECORATORS = _TASK_DECORATORS | {"workflow"}
 _GROUPS = ("requests", "limits", "resources")
