@@ -18,6 +18,7 @@ plugin_requires = [
     "rich>=13,<16",
     "pyyaml>=6,<7",
     'tomli>=1.1,<3; python_version < "3.11"',  # the policy in pyproject.toml (tomllib from 3.11)
+    "libcst>=1.1,<2",  # recommend --apply: edits decorators and overrides, keeping formatting and comments
 ]
 
 # One source of truth, read without importing the package (which needs its dependencies installed)
