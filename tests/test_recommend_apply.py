@@ -18,7 +18,7 @@ from flytekitplugins.resources.recommend import apply as apply_mod
 from flytekitplugins.resources.recommend.apply import SourceEditError, dnsify, plan
 from flytekitplugins.resources.recommend.model import Recommendation as Rec
 
-from .conftest import SETTINGS
+from .helpers import SETTINGS
 
 HEADER = "from flytekit import Resources, task, workflow\n\n\n"
 

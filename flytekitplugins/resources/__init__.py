@@ -148,7 +148,7 @@ _EXPORTS: Dict[str, str] = {
 # tests/test_hooks.py derives this set from the sources.
 NEEDS_FLYTEKIT = frozenset({"accelerators", "convert", "hooks", "pod", "resources",
                             # right-sizing reads the accelerator catalog (MIG profiles)
-                            "recommend", "recommend.engine", "recommend.rules"})
+                            "recommend", "recommend.apply", "recommend.engine", "recommend.rules"})
 
 
 def __getattr__(name: str) -> Any:
