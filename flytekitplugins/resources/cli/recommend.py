@@ -205,8 +205,8 @@ def _edit(report: Any, do_apply: bool) -> None:
         _fail(" ".join(str(e).split()))
     except Exception as e:  # the editor's own errors (libcst's parser) are one line too
         _fail(f"{type(e).__name__}: {' '.join(str(e).split())}")
-    for skipped in getattr(edits, "skipped", []) or []:
-        click.echo(f"left alone: {skipped}", err=True)
+    for task, node, reason in edits.skipped:
+        click.echo(f"left alone: {task}" + (f", node {node}" if node else "") + f": {reason}", err=True)
     if do_apply:
         for path in written:
             click.echo(f"edited {path}", err=True)
