@@ -5,6 +5,7 @@ import html.parser
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 import types
@@ -357,6 +358,30 @@ def test_new_fields_round_trip_and_bad_optional_ones_are_dropped():
     line = PREFIX + json.dumps({"task": "t", "attempt": True, "notes": "x", "future_field": 1})
     assert parse_line(line) == UsageRecord(task="t")
 
+
+
+@pytest.mark.parametrize("field, value, wanted", [
+    ("memory_peak_bytes", "lots", "'memory_peak_bytes' must be a number >= 0"),
+    ("memory_peak_bytes", -1, "'memory_peak_bytes' must be a number >= 0"),
+    ("cpu_peak_cores", True, "'cpu_peak_cores' must be a number >= 0"),
+    ("cpu_avg_cores", [1], "'cpu_avg_cores' must be a number >= 0"),
+    ("wall_seconds", float("nan"), "'wall_seconds' must be a number >= 0"),
+    ("wall_seconds", float("inf"), "'wall_seconds' must be a number >= 0"),
+    ("succeeded", "yes", "'succeeded' must be true or false"),
+    ("node", 3, "'node' must be a string"),
+    ("gpus", [{"index": 0, "memory_peak_bytes": "x"}], "'gpus[].memory_peak_bytes' must be a number >= 0"),
+    ("gpus", [{"index": 0, "name": 7}], "'gpus[].name' must be a string"),
+])
+def test_a_measurement_of_the_wrong_type_is_a_corrupt_record_naming_its_key(field, value, wanted):
+    line = PREFIX + json.dumps({"task": "t", field: value})
+    with pytest.raises(ValueError, match=re.escape(wanted)):
+        parse_line(line)
+
+
+@pytest.mark.parametrize("field, value", [("memory_peak_bytes", 0), ("cpu_peak_cores", 0.25), ("wall_seconds", None),
+                                          ("succeeded", False), ("node", "n0")])
+def test_a_measurement_of_the_right_type_is_read_as_written(field, value):
+    assert getattr(parse_line(PREFIX + json.dumps({"task": "t", field: value})), field) == value
 
 # -- the Deck -----------------------------------------------------------------------------------------------
 

@@ -85,6 +85,25 @@ class UsageRecord:
 _NAMES = tuple(f.name for f in fields(UsageRecord))
 _GPU_NAMES = tuple(f.name for f in fields(GpuUsage))
 _FIELDS = set(_NAMES)
+_GPU_FIELDS = set(_GPU_NAMES)
+_NUMBERS = {"wall_seconds", "memory_peak_bytes", "cpu_seconds", "cpu_avg_cores", "cpu_peak_cores", "shm_peak_bytes",
+            "memory_total_bytes", "utilization_peak_percent"}
+_TEXTS = {"task", "project", "domain", "workflow", "node", "execution", "started", "name"}
+
+
+def _check(where: str, value: Any, key: Optional[str] = None) -> None:
+    """A measurement is a finite number >= 0 (or null), a place a string (or null): anything else is a corrupt
+    record, named by its key, never a value silently dropped or read as something else."""
+    key = key or where
+    if value is None:
+        return
+    if key in _NUMBERS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise ValueError(f"a usage record's {where!r} must be a number >= 0, not {json.dumps(value)[:40]}")
+    elif key in _TEXTS and not isinstance(value, str):
+        raise ValueError(f"a usage record's {where!r} must be a string, not {json.dumps(value)[:40]}")
+    elif key == "succeeded" and not isinstance(value, bool):
+        raise ValueError(f"a usage record's 'succeeded' must be true or false, not {json.dumps(value)[:40]}")
 
 
 def format_line(record: UsageRecord) -> str:
@@ -110,8 +129,12 @@ def parse_line(line: str) -> Optional[UsageRecord]:
     gpus = data.get("gpus") or []
     if not isinstance(gpus, list) or not all(isinstance(g, dict) and isinstance(g.get("index"), int) for g in gpus):
         raise ValueError("a usage record's 'gpus' must be a list of objects with an integer 'index'")
-    gpu_fields = {f.name for f in fields(GpuUsage)}
-    data["gpus"] = [GpuUsage(**{k: v for k, v in g.items() if k in gpu_fields}) for g in gpus]
+    for key, value in data.items():
+        _check(key, value)
+    for g in gpus:
+        for key, value in g.items():
+            _check(f"gpus[].{key}", value, key)
+    data["gpus"] = [GpuUsage(**{k: v for k, v in g.items() if k in _GPU_FIELDS}) for g in gpus]
     if not isinstance(data.get("attempt"), (int, type(None))) or isinstance(data.get("attempt"), bool):
         data.pop("attempt")
     notes = data.get("notes")
