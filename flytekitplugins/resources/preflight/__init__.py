@@ -6,7 +6,7 @@ preview's shape (:class:`~flytekitplugins.resources.findings.Finding`):
 - ``limitrange.apply_limit_ranges``: the LimitRanger admission plugin (defaults, min, max, ratio);
 - ``quota.check_quotas``: the ResourceQuota admission plugin, for one pod (other pods' usage is unknown);
 - ``nodefit.fit``: kube-scheduler's NodeResourcesFit, NodeAffinity and TaintToleration filters against node
-  groups;
+  groups, less what the daemonsets that run on them take;
 - ``policy.check_rules``: the project's Flyte rules (allowed accelerators, required limits, GPUs per task).
 
 :func:`preflight` runs them in admission order (LimitRanger mutates the pod first, then quota, scheduling and
@@ -57,7 +57,7 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
         if key not in seen:
             admitted, found = apply_limit_ranges(pod, ranges, task=_SOME_TASK)
             found = found + check_quotas(admitted, quotas, task=_SOME_TASK)
-            found = found + fit(admitted, policy.node_groups, task=_SOME_TASK)[1]
+            found = found + fit(admitted, policy.node_groups, daemonsets=policy.daemonsets, task=_SOME_TASK)[1]
             found = found + check_rules(admitted, rules, gpu_label=label, task=_SOME_TASK)
             seen[key] = (admitted, found)
         admitted, found = seen[key]

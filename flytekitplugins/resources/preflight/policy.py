@@ -7,7 +7,7 @@ Written where the project already keeps its settings, with no new language::
     [tool.flytekitplugins-resources]
     platform = ["deploy/flyte-values.yaml"]     # flytepropeller / flyteadmin config (as --platform)
     pod-templates = ["deploy/podtemplates.yaml"] # base PodTemplates (as --pod-template)
-    cluster = ["deploy/limits.yaml"]            # LimitRange and ResourceQuota manifests
+    cluster = ["deploy/limits.yaml"]            # LimitRange, ResourceQuota and DaemonSet manifests
     node-groups = ["deploy/nodes.yaml"]         # a node-group file, or `kubectl get nodes -o json` output
     namespace-template = "{{ project }}-{{ domain }}"   # flytepropeller's default
     project = "flytesnacks"                     # used when the project/domain is not known (pyflyte package)
@@ -23,6 +23,8 @@ Written where the project already keeps its settings, with no new language::
 
 Paths are relative to the file that names them. A LimitRange or ResourceQuota applies to the namespace in its
 ``metadata.namespace`` (rendered from ``namespace-template``), or to every namespace when it has none.
+A DaemonSet (``kubectl get ds -A -o yaml``) runs on every node its pod template admits, whatever its namespace:
+node fit counts what it takes (:mod:`.nodefit.daemonsets`).
 ``FLYTEKITPLUGINS_RESOURCES_POLICY=off`` turns the discovery off.
 """
 
@@ -35,7 +37,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..quantity import ResourceValidationError
 from .limitrange import LimitRange, parse_limit_range
-from .nodefit import NodeGroup, parse_node_groups
+from .nodefit import DaemonSet, NodeGroup, parse_daemonset, parse_node_groups
 from .quota import ResourceQuota, parse_resource_quota
 
 __all__ = ["ENV_VAR", "Policy", "Rules", "find_policy", "load_policy"]
@@ -83,6 +85,7 @@ class Policy:
     limit_ranges: List[LimitRange] = field(default_factory=list)
     quotas: List[ResourceQuota] = field(default_factory=list)
     node_groups: List[NodeGroup] = field(default_factory=list)
+    daemonsets: List[DaemonSet] = field(default_factory=list)  #: from the cluster files, in every namespace
     namespace_template: str = "{{ project }}-{{ domain }}"
     project: str = "flytesnacks"
     domain: str = "development"
@@ -193,17 +196,29 @@ def load_policy(path: Optional[str] = None, table: Optional[Dict[str, Any]] = No
     policy = Policy(source=source)
     files = {k: _paths(source, k, table.get(k, []), base) for k in _FILE_KEYS}
     policy.platform_files, policy.pod_template_files = files["platform"], files["pod-templates"]
+    seen: Dict[Tuple[Optional[str], str], str] = {}
     for f in files["cluster"]:
         for i, doc in enumerate(_read_yaml_docs(f)):
-            for item in _items(doc):
+            listed = _is_list(doc)
+            for j, item in enumerate(_items(doc)):
                 kind = item.get("kind") if isinstance(item, dict) else None
                 where = f if i == 0 else f"{f} (document {i + 1})"
                 if kind == "LimitRange":
                     policy.limit_ranges.append(parse_limit_range(item, where))
                 elif kind == "ResourceQuota":
                     policy.quotas.append(parse_resource_quota(item, where))
+                elif kind == "DaemonSet":
+                    at = f"items[{j}]." if listed else ""
+                    ds = parse_daemonset(item, where, at)
+                    key = (ds.namespace, ds.name)
+                    if key in seen:
+                        raise _fail(where, f"{at}metadata.name", f"DaemonSet {ds.name!r} (namespace "
+                                    f"{ds.namespace or 'default'!r}) is given twice (also in {seen[key]}): "
+                                    "node fit would count it twice")
+                    seen[key] = f"{where} {at}".rstrip(". ")
+                    policy.daemonsets.append(ds)
                 else:
-                    raise _fail(where, "kind", f"{kind!r} is not a LimitRange or a ResourceQuota "
+                    raise _fail(where, "kind", f"{kind!r} is not a LimitRange, a ResourceQuota or a DaemonSet "
                                 "(cluster files hold those; node groups go under node-groups)")
     for f in files["node-groups"]:
         docs = _read_yaml_docs(f)  # JSON is YAML: `kubectl get nodes -o json` reads here too
@@ -233,10 +248,12 @@ def load_policy(path: Optional[str] = None, table: Optional[Dict[str, Any]] = No
     return policy
 
 
+def _is_list(doc: Any) -> bool:
+    return isinstance(doc, dict) and str(doc.get("kind", "")).endswith("List") and isinstance(doc.get("items"), list)
+
+
 def _items(doc: Any) -> List[Any]:
-    if isinstance(doc, dict) and doc.get("kind", "").endswith("List") and isinstance(doc.get("items"), list):
-        return list(doc["items"])
-    return [doc]
+    return list(doc["items"]) if _is_list(doc) else [doc]
 
 
 def _paths(source: str, key: str, value: Any, base: str) -> List[str]:

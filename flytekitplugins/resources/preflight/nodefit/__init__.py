@@ -29,6 +29,7 @@ from .filters import (
     GroupRoom,
     PodChecks,
     Reason,
+    checked_order,
     insufficient,
     pod_requests,
     taint_reason,
@@ -62,6 +63,7 @@ class _Decisions(NamedTuple):
     taints: Optional[Tuple[Tuple[int, int], ...]]  #: (group, its first untolerated taint); None: each one's first
     affinity: Tuple[int, ...]  #: the groups its nodeSelector or required node affinity does not match
     short: Tuple[Tuple[str, int], ...]  #: per request: (resource, how many groups, least first, have too little)
+    overflow: Tuple[str, ...]  #: resources it does not request that daemonsets overflow on some group
 
 
 class _Outcome(NamedTuple):
@@ -91,6 +93,10 @@ class _GroupList:
         self.tainted = [i for i, v in enumerate(self.rooms) if v.taints]
         self.no_pods = [i for i, v in enumerate(self.rooms) if v.no_pods]
         self.named = [i for i, g in enumerate(self.groups) if g.node_name]
+        self.overflow: Dict[str, List[int]] = {}  #: per resource, the groups whose daemonsets alone overflow it
+        for i, v in enumerate(self.rooms):
+            for name in v.overflow:
+                self.overflow.setdefault(name, []).append(i)
         self._amounts: Dict[str, Tuple[List[int], List[int]]] = {}
         self._outcomes: Dict[_Decisions, _Outcome] = {}
 
@@ -123,7 +129,11 @@ class _GroupList:
         if not check.selector.any_group:
             affinity = tuple(i for i, g in enumerate(self.groups) if not check.selector.matches(g))
         short = tuple((name, self.short(name, need)) for name, need, _ in check.needs)
-        return _Decisions(wrong_node, taints, affinity, short)
+        overflow: Tuple[str, ...] = ()
+        if self.overflow:
+            requested = {name for name, _, _ in check.needs}
+            overflow = tuple(name for name in checked_order(self.overflow) if name not in requested)
+        return _Decisions(wrong_node, taints, affinity, short, overflow)
 
     def outcome(self, d: _Decisions) -> _Outcome:
         """The groups' reasons for ``d``, put together once per distinct decisions."""
@@ -148,6 +158,9 @@ class _GroupList:
             reason = insufficient(name)
             for i in sorted(self.by_amount(name)[1][:k]):
                 found.setdefault(i, []).append(reason)
+        for name in d.overflow:
+            for i in self.overflow[name]:
+                found.setdefault(i, []).append(insufficient(name))
         reasons = tuple(tuple(found.get(i, _FITS)) for i in range(len(self.groups)))
         fitting = tuple(name for name, rs in zip(self.names, reasons) if not rs)
         closest, after = -1, ""

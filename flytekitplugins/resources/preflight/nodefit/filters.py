@@ -231,11 +231,17 @@ class Reason(NamedTuple):
     resource: Optional[str] = None
 
 
+def checked_order(names: Iterable[str]) -> List[str]:
+    """The names ``fitsRequest`` checks, in its order: cpu, memory, ephemeral-storage, then the scalar ones."""
+    names = list(names)
+    out = [n for n in ("cpu", "memory", "ephemeral-storage") if n in names]
+    return out + sorted(n for n in names if n not in ("cpu", "memory", "ephemeral-storage") and is_scalar_resource(n))
+
+
 def needs_of(reqs: Dict[str, Quantity]) -> List[Tuple[str, int, Quantity]]:
     """What ``fitsRequest`` compares, once per pod: (name, the request as an int, the request), in its order;
     resources the pod does not request (zero) are skipped, as the scheduler skips them."""
-    names = [n for n in ("cpu", "memory", "ephemeral-storage") if n in reqs]
-    names += sorted(n for n in reqs if n not in ("cpu", "memory", "ephemeral-storage") and is_scalar_resource(n))
+    names = checked_order(reqs)
     out = []
     for name in names:
         need = as_int(reqs[name], name)
@@ -261,7 +267,7 @@ class GroupRoom:
     filters on, whether it allows no further pod, and per resource the allocatable values as ints and the room
     left after the daemonsets, each converted the first time a pod asks for it."""
 
-    __slots__ = ("allocatable", "ints", "taints", "no_pods", "taken")
+    __slots__ = ("allocatable", "ints", "taints", "no_pods", "taken", "overflow")
 
     def __init__(self, g: NodeGroup, taken: Taken = NO_DAEMONSETS) -> None:
         self.allocatable = g.allocatable
@@ -270,6 +276,10 @@ class GroupRoom:
         self.taints = tuple(t for t in g.taints if t["effect"] in FILTERED_EFFECTS)
         pods = self.have("pods")
         self.no_pods = pods is not None and pods - len(taken.names) < 1
+        #: the resources it lists that its daemonsets alone need more of than it has: no pod fits, as Karpenter
+        #: decides (the daemon overhead and the pod's requests must fit allocatable together), whatever the pod
+        #: requests. A resource the group does not list is only checked when the pod requests it.
+        self.overflow = tuple(n for n in checked_order(taken.ints) if n in g.allocatable and self.free(n) < 0)
 
     def have(self, name: str) -> Optional[int]:
         """The allocatable ``name`` as an int, None when the group has none."""
@@ -552,14 +562,18 @@ class PodChecks:
                 detail += _taken_text(len(room.taken.names), room.taken.names)
         else:
             name = r.resource or ""
+            requested = any(n == name for n, _, _ in self.needs)
             if room.have(name) is None:
                 have = f"has no {name}"
             else:
-                have = f"has {g.allocatable[name]}"
-                by = room.taken.by.get(name)
-                if by:
-                    have += _taken_text(room.taken.exact[name], by)
-            detail = f"needs {self.requests[name]} {name}; {{node}} {have}"
+                have = f"has {g.allocatable[name]}" + ("" if requested else f" {name}")
+            by = room.taken.by.get(name)
+            if by and (room.have(name) is not None or not requested):
+                have += _taken_text(room.taken.exact[name], by)
+            if requested:
+                detail = f"needs {self.requests[name]} {name}; {{node}} {have}"
+            else:  # the daemonsets alone do not fit
+                detail = f"{{node}} {have}, more than it has"
         return r._replace(detail=detail)
 
     def closest_detail(self, g: NodeGroup, reasons: List[Reason]) -> str:
@@ -587,4 +601,6 @@ def group_reasons(check: PodChecks, g: NodeGroup, room: GroupRoom) -> Tuple[Reas
     for name, need, _ in check.needs:
         if room.free(name) < need:
             found.append(insufficient(name))
+    requested = {name for name, _, _ in check.needs}
+    found += [insufficient(name) for name in room.overflow if name not in requested]
     return tuple(found)
