@@ -1,5 +1,5 @@
-"""Three tasks for the preflight demo: one the namespace's LimitRange refuses, one no node group can run,
-and one that passes."""
+"""Three tasks for the preflight demo: one the namespace's LimitRange refuses, one no node group can run once
+its daemonsets are counted, and one that passes."""
 
 from flytekit import Resources, task, workflow
 
@@ -16,8 +16,9 @@ def aggregate(n: int) -> int:
     return n * 2
 
 
-# 8 A100s in one pod: allowed by the policy, but the largest A100 node has 4
-@task(resources=Resources(gpu="A100:8", cpu="16", mem="24Gi"))
+# one L4 and 7600m of an L4 node's 7910m cpus: it would fit an empty node, but the daemonsets every GPU node
+# runs (cluster/daemonsets.yaml) take 350m of them
+@task(resources=Resources(gpu="L4:1", cpu="7600m", mem="24Gi"))
 def train(n: int) -> float:
     return n / 2
 
