@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flytekitplugins.resources.findings import ERROR, INFO
 from flytekitplugins.resources.preflight.nodefit import (
@@ -540,3 +542,30 @@ def test_policy_bad_daemonset_file_is_one_line(tmp_path: Path, text: str, messag
     with pytest.raises(ResourceValidationError) as e:
         load_policy(str(path))
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+# ------------------------------------------------------------------------------------------------ properties
+_milli = st.integers(min_value=0, max_value=20_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(alloc=_milli, pods=st.integers(min_value=0, max_value=4), task=_milli,
+       taken=st.lists(_milli, max_size=4), tolerated=st.booleans())
+def test_daemonsets_only_ever_take_room(alloc: int, pods: int, task: int, taken: List[int], tolerated: bool) -> None:
+    # a node that runs daemonsets fits a pod only if the same node without them does, and exactly when the
+    # pod's cpu is at most what they leave (NodeInfo.Requested) and a pod slot is left
+    node = group("n", {"cpu": f"{alloc}m", "pods": str(pods)}, taints=[DEDICATED])
+    the_pod = pod({"cpu": f"{task}m"} if task else {}, tolerations=[DEDICATED])
+    daemonsets = [ds(f"d{i}", {"cpu": f"{t}m"} if t else {}, tolerations=[DEDICATED] if tolerated else [])
+                  for i, t in enumerate(taken)]
+    with_them = group_reasons(the_pod, node, daemonsets)
+    without = group_reasons(the_pod, node)
+    assert set(without) <= set(with_them)
+    running = len(taken) if tolerated else 0
+    used = sum(taken) if tolerated else 0
+    want = []
+    if pods - running < 1:
+        want.append("Too many pods")
+    if (task and task > alloc - used) or (not task and used > alloc):
+        want.append(CPU)
+    assert with_them == want
