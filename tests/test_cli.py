@@ -180,8 +180,11 @@ def test_a_note_many_pods_share_is_printed_once_with_its_count():
          ["nodes.yaml", "nodeGroups[0].allocatable"]),
         ({"policy.toml": "scopes = [\n"}, ["policy.toml", "TOML"]),
         ({}, ["policy.toml", "no such policy file"]),
+        ({"policy.toml": "cluster = ['ds.yaml']\n", "ds.yaml": "kind: List\nitems:\n- {kind: DaemonSet, metadata: "
+          "{name: x}, spec: {template: {spec: {containers: [{resources: {limits: {cpu: lots}}}]}}}}\n"},
+         ["ds.yaml", "items[0].spec.template.spec.containers[0].resources.limits.cpu"]),
     ],
-    ids=["bad-rule", "bad-limit-range", "bad-node-group", "bad-toml", "missing"],
+    ids=["bad-rule", "bad-limit-range", "bad-node-group", "bad-toml", "missing", "bad-daemonset"],
 )
 def test_a_bad_policy_is_one_line_and_exit_2(package, tmp_path, files, words, builder, monkeypatch):
     monkeypatch.chdir(tmp_path)
