@@ -176,7 +176,8 @@ def bench_preview():
     both = min(timeit.repeat(lambda: preflight(preview_entities(specs, platform), policy, platform), number=1,
                              repeat=ROUNDS))
     distinct = len({json.dumps(p.pod, sort_keys=True) for p in previews})
-    out.append((f"preview + preflight (50 node groups, 5 LimitRanges, 5 ResourceQuotas; {distinct} distinct pods): "
+    out.append((f"preview + preflight (50 node groups, 4 DaemonSets, 5 LimitRanges, 5 ResourceQuotas; {distinct} "
+                f"distinct pods): "
                 f"{both * 1000:.1f} ms, preview alone {pre * 1000:.1f} ms", both / pre, 2.0))
     # the worst case: 1,000 pods that all differ (the checks run once per distinct pod)
     for i, p in enumerate(previews):
@@ -244,7 +245,7 @@ def bench_startup():
 
 def _bench_policy():
     from flytekitplugins.resources.preflight.limitrange import parse_limit_range
-    from flytekitplugins.resources.preflight.nodefit import parse_node_groups
+    from flytekitplugins.resources.preflight.nodefit import parse_daemonset, parse_node_groups
     from flytekitplugins.resources.preflight.policy import Policy
     from flytekitplugins.resources.preflight.quota import parse_resource_quota
 
@@ -268,8 +269,20 @@ def _bench_policy():
          "labels": {"pool": f"p{i % 7}", **(gpu if i % 5 == 0 else {})},
          "taints": taint if i % 5 == 0 else []}
         for i in range(50)]}, "bench")
-    return Policy(source="bench", limit_ranges=ranges, quotas=quotas, node_groups=groups, project="flytesnacks",
-                  domain="development")
+    # every node runs a log shipper and a node exporter; GPU nodes also a device plugin and a DCGM exporter
+    gpu_only = {"nodeSelector": gpu, "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}]}
+    daemonsets = [parse_daemonset({"apiVersion": "apps/v1", "kind": "DaemonSet",
+                                   "metadata": {"name": name, "namespace": "kube-system"},
+                                   "spec": {"template": {"spec": {**extra, "containers": [
+                                       {"name": name, "resources": {"requests": {"cpu": cpu, "memory": mem}}}]}}}},
+                                  "bench")
+                  for name, cpu, mem, extra in (
+                      ("fluent-bit", "100m", "200Mi", {"tolerations": [{"operator": "Exists"}]}),
+                      ("node-exporter", "50m", "64Mi", {"tolerations": [{"operator": "Exists"}]}),
+                      ("nvidia-device-plugin", "10m", "20Mi", gpu_only),
+                      ("dcgm-exporter", "250m", "512Mi", gpu_only))]
+    return Policy(source="bench", limit_ranges=ranges, quotas=quotas, node_groups=groups, daemonsets=daemonsets,
+                  project="flytesnacks", domain="development")
 
 
 def bench_parse():
