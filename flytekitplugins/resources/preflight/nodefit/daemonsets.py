@@ -23,12 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ...k8s.manifest import fail as _fail
+from ...k8s.manifest import mapping as _mapping
+from ...k8s.manifest import sequence as _sequence
+from ...k8s.manifest import string as _string
+from ...k8s.manifest import type_name as _type_name
 from ...quantity import Quantity
-from ..limitrange import fail as _fail
-from ..limitrange import mapping as _mapping
-from ..limitrange import sequence as _sequence
-from ..limitrange import string as _string
-from ..limitrange import type_name as _type_name
 from .filters import NO_DAEMONSETS, GroupRoom, PodChecks, Taken, as_int
 from .groups import NodeGroup, nonnegative_quantity
 

@@ -46,17 +46,18 @@ topology spread, ``spec.unschedulable``, DRA, the scheduler's added affinity and
 from __future__ import annotations
 
 import functools
-from decimal import ROUND_UP, Decimal
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from ...quantity import Quantity, ResourceValidationError
-from ..limitrange import _name_part, is_extended_resource
-from ..limitrange import fail as _fail
-from ..limitrange import mapping as _mapping
-from ..limitrange import qualified_name as _qualified_name
-from ..limitrange import sequence as _sequence
-from ..limitrange import string as _string
-from ..limitrange import type_name as _type_name
+from ...errors import ResourceValidationError
+from ...k8s.manifest import fail as _fail
+from ...k8s.manifest import mapping as _mapping
+from ...k8s.manifest import sequence as _sequence
+from ...k8s.manifest import string as _string
+from ...k8s.manifest import type_name as _type_name
+from ...k8s.names import is_extended_resource, is_label_value
+from ...k8s.names import is_qualified_name as _qualified_name
+from ...k8s.podresources import add_into, is_pod_level_resource, max_into
+from ...quantity import Quantity
 from .groups import NodeGroup, nonnegative_quantity
 
 __all__ = [
@@ -84,7 +85,6 @@ REASON_TOO_MANY_PODS = "Too many pods"
 
 FILTERED_EFFECTS = ("NoSchedule", "NoExecute")  # helper.DoNotScheduleTaintsFilterFunc
 _NODE_SELECTOR_OPS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
-_POD_LEVEL = ("cpu", "memory")  # plus hugepages-*: resource.IsSupportedPodLevelResource
 _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 # labels that say what a node is, shown next to a group's name when the pod selects on none of its labels
 _DESCRIPTIVE_LABELS = (
@@ -144,40 +144,29 @@ class PodManifest:
         return reqs, c.get("restartPolicy") == "Always"
 
 
-def _add(total: Dict[str, Quantity], more: Dict[str, Quantity]) -> None:
-    for name, q in more.items():
-        total[name] = total[name] + q if name in total else q
-
-
-def _max(total: Dict[str, Quantity], more: Dict[str, Quantity]) -> None:
-    for name, q in more.items():
-        if name not in total or q > total[name]:
-            total[name] = q
-
-
 def requests_of(p: PodManifest) -> Dict[str, Quantity]:
     """``PodRequests`` of a read pod: containers, init containers, sidecars, pod-level requests, overhead."""
     reqs: Dict[str, Quantity] = {}
     for i, c in enumerate(p.get("containers", "list")):
-        _add(reqs, p.container_requests("containers", i, c)[0])
+        add_into(reqs, p.container_requests("containers", i, c)[0])
     sidecars: Dict[str, Quantity] = {}
     init_peak: Dict[str, Quantity] = {}
     for i, c in enumerate(p.get("initContainers", "list")):
         own, restartable = p.container_requests("initContainers", i, c)
         if restartable:  # a sidecar keeps running: it adds to the pod, and to every later init container
-            _add(reqs, own)
-            _add(sidecars, own)
+            add_into(reqs, own)
+            add_into(sidecars, own)
             need = dict(sidecars)
         else:
             need = dict(own)
-            _add(need, sidecars)
-        _max(init_peak, need)
-    _max(reqs, init_peak)
+            add_into(need, sidecars)
+        max_into(init_peak, need)
+    max_into(reqs, init_peak)
     pod_level = p.resource_list(f"{p.at}.resources.requests", p.get("resources", "map").get("requests"))
     for name, q in pod_level.items():
-        if name in _POD_LEVEL or name.startswith("hugepages-"):
+        if is_pod_level_resource(name):
             reqs[name] = q
-    _add(reqs, p.resource_list(f"{p.at}.overhead", p.get("overhead", "map")))
+    add_into(reqs, p.resource_list(f"{p.at}.overhead", p.get("overhead", "map")))
     return reqs
 
 
@@ -188,10 +177,6 @@ def pod_requests(pod: Dict[str, Any]) -> Dict[str, Quantity]:
 
 
 # ------------------------------------------------------------------------------------------------ names and values
-def _label_value(s: str) -> bool:
-    return s == "" or _name_part(s)
-
-
 def _go_int64(s: str) -> Optional[int]:
     """``strconv.ParseInt(s, 10, 64)``, None where Go returns an error."""
     digits = s[1:] if s[:1] in ("+", "-") else s
@@ -213,14 +198,9 @@ def is_scalar_resource(name: str) -> bool:
 
 def as_int(q: Quantity, name: str) -> int:
     """How the scheduler counts ``q`` of resource ``name``: ``MilliValue()`` for cpu, ``Value()`` for the
-    rest, rounded up, away from zero, as Go does."""
-    return _decimal_as_int(q.as_decimal(), 3 if name == "cpu" else 0)
-
-
-@functools.lru_cache(maxsize=4096)
-def _decimal_as_int(value: Decimal, scale: int) -> int:
-    """:func:`as_int` of a quantity's exact value, once per value (keyed on the Decimal, which hashes in C)."""
-    return int(value.scaleb(scale).to_integral_value(rounding=ROUND_UP))
+    rest, rounded up, away from zero, as Go does; exact, with no int64 bound (a comparison of two sizes beyond
+    int64 stays right)."""
+    return int(q.scaled_decimal(-3 if name == "cpu" else 0))
 
 
 # ------------------------------------------------------------------------------------------------ the filters
@@ -356,7 +336,7 @@ def _requirement_problem(r: Dict[str, Any], *, field: bool) -> Optional[str]:
         if _go_int64(values[0]) is None:
             return f"the value of operator {op} must be an integer, not {values[0]!r}"
     for v in values:
-        if not _label_value(v):
+        if not is_label_value(v):
             return f"{v!r} is not a valid label value"
     return None
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Tuple
 
+from ...k8s.manifest import fail as _fail
+from ...k8s.manifest import mapping as _mapping
+from ...k8s.manifest import parse_yaml_text, quantity
+from ...k8s.manifest import sequence as _sequence
+from ...k8s.manifest import string as _string
+from ...k8s.manifest import type_name as _type_name
 from ...quantity import Quantity
-from ..limitrange import fail as _fail
-from ..limitrange import mapping as _mapping
-from ..limitrange import quantity
-from ..limitrange import sequence as _sequence
-from ..limitrange import string as _string
-from ..limitrange import type_name as _type_name
 
 __all__ = ["NodeGroup", "nonnegative_quantity", "parse_node_groups"]
 
@@ -154,9 +154,7 @@ def parse_node_groups(doc: Any, source: str) -> List[NodeGroup]:
         except UnicodeDecodeError:
             raise _fail(source, "", "is not UTF-8 text") from None
     if isinstance(doc, str):
-        from ...platform import _parse_yaml_text  # the same YAML reading as the platform files
-
-        docs = [d for d in _parse_yaml_text(source, doc) if d is not None]
+        docs = [d for d in parse_yaml_text(source, doc) if d is not None]  # as Flyte reads its files
         if len(docs) != 1:
             raise _fail(source, "", f"must hold one YAML/JSON document, not {len(docs)}")
         doc = docs[0]
