@@ -124,10 +124,11 @@ def test_pyflyte_run_prints_a_record_per_task_that_bounds_what_it_used(local_run
     assert alloc.succeeded is True
     assert alloc.requests == {"cpu": "1", "memory": "300Mi"} and alloc.limits == {"cpu": "2", "memory": "1Gi"}
     assert alloc.sources["memory"] == alloc.sources["cpu"] == "rusage"  # many tasks share the local process
-    # the small task after it does not inherit the 200 MiB (the high-water mark is reset per task on Linux;
-    # without the reset its peak would be at least alloc's)
+    # the small task after it does not inherit alloc's peak: the high-water mark is reset per task on Linux, and
+    # without the reset it could never be below alloc's (the mark only rises). How far below depends on what the
+    # interpreter kept resident between the tasks, so only a small margin is asked for.
     if sys.platform.startswith("linux"):
-        assert records["wfmod.plus_one"].memory_peak_bytes < alloc.memory_peak_bytes - 100 * MiB
+        assert records["wfmod.plus_one"].memory_peak_bytes < alloc.memory_peak_bytes - 16 * MiB
 
 
 def test_off_prints_nothing_and_the_outputs_are_the_same(project, local_run):
