@@ -156,11 +156,11 @@ def test_a_note_many_pods_share_is_printed_once_with_its_count():
 
     from flytekitplugins.resources.cli.render import render_findings
 
-    notes = [Finding("info", "propeller.default-labels", f"task 't{i}': metadata: label team=ml is added", task=f"t{i}")
+    notes = [Finding("info", "propeller.default-labels", "metadata: label team=ml is added", task=f"t{i}")
              for i in range(4)]
-    rare = [Finding("info", "propeller.toleration", f"task 't{i}': tolerations: x is added", task=f"t{i}")
+    rare = [Finding("info", "propeller.toleration", "tolerations: x is added", task=f"t{i}")
             for i in range(2)]
-    warning = Finding("warning", "propeller.limit-clamped", "task 't0': limits.cpu='8' is changed to '4'", task="t0")
+    warning = Finding("warning", "propeller.limit-clamped", "limits.cpu='8' is changed to '4'", task="t0")
     out = io.StringIO()
     render_findings(notes + rare + [warning], Console(file=out, width=200))
     text = out.getvalue()

@@ -16,10 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flytekitplugins.resources.platform import Platform, TaskResources, TaskResourceSet, load_platform
-from flytekitplugins.resources.preview.admin import (
+from flytekitplugins.resources.preview.admin import check_registration, compile_task_defaults
+from flytekitplugins.resources.preview.flytek8s import (
     adjust_or_default_resource,
-    check_registration,
-    compile_task_defaults,
     go_milli_value,
     go_value,
     platform_resources,
@@ -184,7 +183,8 @@ def test_registration_message_names_task_field_value_and_rule_file(tmp_path):
     platform = load_platform([str(f)])
     [finding] = check_registration(container_task([("cpu", "8")]), platform, task="wf.train")
     assert finding.code == "admin.request-above-platform-limit"
-    assert "task 'wf.train'" in finding.message and "requests.cpu='8'" in finding.message
+    assert "task 'wf.train'" in finding.text() and "requests.cpu='8'" in finding.text()
+    assert finding.task == "wf.train" and "wf.train" not in finding.message  # the place is data, not text
     assert f"task_resources.limits.cpu ({f})" in finding.message
     assert finding.source == f"task_resources.limits.cpu ({f})"
     assert "\n" not in finding.message
@@ -331,7 +331,7 @@ def test_compile_findings_say_what_was_added_and_what_was_changed(tmp_path):
         ("warning", "admin.limit-lowered", "limits.memory", "8Gi", "4Gi"),
     }
     lowered = next(x for x in findings if x.code == "admin.request-lowered")
-    assert lowered.source == f"task_resources.limits.cpu ({f})" and "wf.big" in lowered.message
+    assert lowered.source == f"task_resources.limits.cpu ({f})" and "wf.big" in lowered.text()
 
 
 def test_compile_defaults_come_from_the_platform_default_with_its_source(tmp_path):

@@ -8,7 +8,8 @@ from flyteidl.core import workflow_pb2 as core_wf
 from google.protobuf import struct_pb2
 
 from flytekitplugins.resources.platform import K8sConfig, Platform, TaskResources, TaskResourceSet
-from flytekitplugins.resources.preview.propeller import build_pods, to_k8s_resource_list
+from flytekitplugins.resources.preview.flytek8s import to_k8s_resource_list
+from flytekitplugins.resources.preview.propeller import build_pods
 from flytekitplugins.resources.quantity import Quantity, ResourceValidationError
 
 R = tasks_pb2.Resources

@@ -17,7 +17,6 @@ objects a :class:`~flytekitplugins.resources.preflight.policy.Policy` names for 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..findings import Finding
@@ -36,7 +35,7 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     gives), with the preflight findings after the preview's.
 
     The checks are pure functions of the pod: a package's many tasks with the same pod are checked once, and
-    the findings named after each task and node."""
+    the findings placed at each task, node and role."""
     from ..preview import PodPreview
 
     project = project or policy.project
@@ -54,26 +53,13 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
         # apply_limit_ranges copies the pod: a shallow copy here only sets the namespace
         pod = {**p.pod, "metadata": {**(p.pod.get("metadata") or {}), "namespace": namespace}}
         key = json.dumps(pod, sort_keys=True, separators=(",", ":"))
-        if key not in seen:
-            admitted, found = apply_limit_ranges(pod, ranges, task=_SOME_TASK)
-            found = found + check_quotas(admitted, quotas, task=_SOME_TASK)
-            found = found + fit(admitted, policy.node_groups, task=_SOME_TASK)[1]
-            found = found + check_rules(admitted, rules, gpu_label=label, task=_SOME_TASK)
+        if key not in seen:  # the checks run once per distinct pod, with no task: each finding is placed below
+            admitted, found = apply_limit_ranges(pod, ranges)
+            found = found + check_quotas(admitted, quotas)
+            found = found + fit(admitted, policy.node_groups)[1]
+            found = found + check_rules(admitted, rules, gpu_label=label)
             seen[key] = (admitted, found)
         admitted, found = seen[key]
-        node = _node(p)
-        where = f"task '{p.task}'" + (f", node '{node}'" if node else "")
-        named = [replace(f, message=f.message.replace(_SOME_WHERE, where, 1), task=p.task, node=node) for f in found]
-        out.append(PodPreview(p.task, p.node, copy_json(admitted), list(p.findings) + named, p.role))
+        placed = [f.placed(task=p.task, node=p.node, role=p.role) for f in found]
+        out.append(PodPreview(p.task, p.node, copy_json(admitted), list(p.findings) + placed, p.role))
     return out
-
-
-_SOME_TASK = "\x00task"  # the checks run once per distinct pod, with this name; each task's name replaces it
-_SOME_WHERE = f"task '{_SOME_TASK}'"
-
-
-def _node(p: Any) -> Optional[str]:
-    """The node, and the replica role when there is one, for the findings' ``where``."""
-    if p.role:
-        return f"{p.node} ({p.role})" if p.node else p.role
-    return p.node

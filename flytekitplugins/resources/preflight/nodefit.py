@@ -854,13 +854,15 @@ def fit(
     reqs = ", ".join(f"{k}={v}" for k, v in sorted(check.requests.items()))
     if fitting:
         names = "'" + "', '".join(fitting) + "'"
-        msg = f"{where}: fits node group{'s' if len(fitting) > 1 else ''} {names} ({len(fitting)} of {len(groups)})"
-        return fitting, [Finding(INFO, "nodefit.fits", msg, task=task, node=node, before=reqs or None,
+        msg = f"fits node group{'s' if len(fitting) > 1 else ''} {names} ({len(fitting)} of {len(groups)})"
+        return fitting, [Finding(INFO, "nodefit.fits", msg, task=task, node=node, pod=None if task else "",
+                                 before=reqs or None,
                                  after=", ".join(fitting), source=sources)]
     g = group_list.groups[outcome.closest]
     rs = [check.detailed(r, g) for r in outcome.reasons[outcome.closest]]
     detail = _closest_detail(g, rs, check.selector.keys())
-    msg = (f"{where}: fits no node group ({len(groups)} given); closest is '{g.name}' "
+    msg = (f"fits no node group ({len(groups)} given); closest is '{g.name}' "
            f"({', '.join(r.text for r in rs)}): {detail}")
-    return [], [Finding(ERROR, "nodefit.no-fit", msg, task=task, node=node, field=_field_of(rs[0]),
+    return [], [Finding(ERROR, "nodefit.no-fit", msg, task=task, node=node, pod=None if task else "",
+                        field=_field_of(rs[0]),
                         before=reqs or None, after=outcome.after, source=sources)]

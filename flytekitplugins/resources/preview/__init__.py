@@ -162,8 +162,7 @@ def _previews(
     )
     out = []
     for b in built:
-        where = f"{node} ({b.role})" if node and b.role else (b.role or node)
-        valid = schema.validate_pod(b.pod, task=name, node=where, schema=kubernetes_schema)
+        valid = schema.validate_pod(b.pod, task=name, node=node, role=b.role, schema=kubernetes_schema)
         out.append(PodPreview(name, node, b.pod, list(findings) + list(b.findings) + valid, b.role))
     return out
 
