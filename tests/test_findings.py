@@ -55,8 +55,12 @@ def test_placed_moves_a_finding_and_keeps_the_rest():
 
 
 # --------------------------------------------------------------------------------------------- everywhere
-@task(requests=Resources(cpu="8", mem="1Gi"), limits=Resources(cpu="8", mem="64Gi"))
+@task(requests=Resources(cpu="8", mem="1Gi"), limits=Resources(cpu="8", mem="2Gi"))
 def big() -> None: ...
+
+
+@task(requests=Resources(cpu="64", mem="1Gi"))
+def huge() -> None: ...  # above the platform limit: flyteadmin refuses it
 
 
 @task(requests=Resources(cpu="1", mem="1Gi"))
@@ -67,6 +71,7 @@ def small() -> None: ...
 def wf() -> None:
     small().with_overrides(requests=Resources(cpu="3"), limits=Resources(cpu="3"))
     big()
+    huge()
 
 
 def _dask_task():
@@ -95,7 +100,7 @@ def _entities(*entities):
 
 
 def _platform():
-    limits = TaskResourceSet(cpu=Quantity.parse("4"), memory=Quantity.parse("8Gi"))
+    limits = TaskResourceSet(cpu=Quantity.parse("16"), memory=Quantity.parse("8Gi"))
     defaults = TaskResourceSet(cpu=Quantity.parse("500m"), memory=Quantity.parse("1Gi"))
     return Platform(task_resources=TaskResources(defaults=defaults, limits=limits))
 
@@ -113,7 +118,7 @@ def test_no_message_carries_its_place_and_every_finding_is_placed_at_its_pod():
     previews = preview_entities(_entities(wf, _dask_task()), _platform())
     previews = preflight(previews, _policy(), _platform())
     roles = {p.role for p in previews}
-    assert {None, "dask-worker x2"} <= roles and any(p.node for p in previews)
+    assert {None, "dask-worker x2"} <= roles and any(p.node for p in previews) and any(p.refused for p in previews)
     codes = set()
     for p in previews:
         for f in p.findings:

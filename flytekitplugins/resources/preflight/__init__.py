@@ -35,7 +35,8 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     gives), with the preflight findings after the preview's.
 
     The checks are pure functions of the pod: a package's many tasks with the same pod are checked once, and
-    the findings placed at each task, node and role."""
+    the findings placed at each task, node and role. A refused preview (flyteadmin or flytepropeller refuses the
+    task) is passed through unchecked: its pod never reaches the cluster."""
     from ..preview import PodPreview
 
     project = project or policy.project
@@ -47,7 +48,7 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     seen: Dict[str, Tuple[Dict[str, Any], List[Finding]]] = {}
     out = []
     for p in previews:
-        if p.pod is None:  # a task that runs in no pod: nothing to admit or schedule
+        if p.pod is None or p.refused:  # no pod (a task that runs in none, or one Flyte refuses): nothing to admit
             out.append(p)
             continue
         # apply_limit_ranges copies the pod: a shallow copy here only sets the namespace
