@@ -129,7 +129,7 @@ def _resources(container: Dict[str, Any]) -> Tuple[Dict[str, Quantity], Dict[str
 
 def _terms(pod: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
     affinity = pod["spec"].get("affinity")
-    if affinity is None:
+    if affinity is None or "nodeAffinity" not in affinity:  # UpdatePod leaves an empty affinity on every pod
         return None
     return affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
 
@@ -781,8 +781,8 @@ def test_apply_gpu_node_selectors(k8s, gpu, accelerator, expressions, toleration
     task = _container_task(limits=[(R.GPU, "1")] if gpu else (), extended=accelerator)
     built = _build(task, _platform(**GPU_LABELS, **k8s))
     spec = built.pod["spec"]
-    if expressions is None:
-        assert "affinity" not in spec and "tolerations" not in spec
+    if expressions is None:  # nothing added: the pod keeps the empty affinity UpdatePod gave it
+        assert spec["affinity"] == {} and "tolerations" not in spec
     else:
         assert _terms(built.pod) == [{"matchExpressions": expressions}]
         assert spec["tolerations"] == tolerations

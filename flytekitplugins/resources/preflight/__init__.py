@@ -20,7 +20,6 @@ import json
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..findings import Finding
-from ..k8s.manifest import copy_json
 from .limitrange import apply_limit_ranges
 from .nodefit import fit
 from .policy import Policy, check_rules, find_policy, load_policy
@@ -38,6 +37,7 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     the findings placed at each task, node and role. A refused preview (flyteadmin or flytepropeller refuses the
     task) is passed through unchecked: its pod never reaches the cluster."""
     from ..preview import PodPreview
+    from ..preview.flytek8s import go_marshal
 
     project = project or policy.project
     domain = domain or policy.domain
@@ -62,5 +62,6 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
             seen[key] = (admitted, found)
         admitted, found = seen[key]
         placed = [f.placed(task=p.task, node=p.node, role=p.role) for f in found]
-        out.append(PodPreview(p.task, p.node, copy_json(admitted), list(p.findings) + placed, p.role))
+        # as the API server stores it (sorted maps; LimitRanger's defaults and annotation included)
+        out.append(PodPreview(p.task, p.node, go_marshal(admitted), list(p.findings) + placed, p.role))
     return out

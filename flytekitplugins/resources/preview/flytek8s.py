@@ -42,6 +42,7 @@ __all__ = [
     "as_quantity",
     "decode_pod_spec",
     "ensure_resource_limit",
+    "go_marshal",
     "go_milli_value",
     "go_value",
     "is_zero",
@@ -250,13 +251,24 @@ _POINTER_FIELDS = frozenset({
     "terminationGracePeriodSeconds", "tolerationSeconds",
 })
 
+# The JSON objects of a pod that are Go maps (an empty map is mergo's empty value, and encoding/json omits it under
+# omitempty and writes its keys sorted); every other JSON object is a struct (a pointer to one, or a value): an
+# empty one is not empty to mergo, and an absent destination takes it (a pod's ``affinity: {}`` stays ``{}`` over a
+# base template without affinity). ``options`` is FlexVolume's map (dnsConfig's ``options`` is a list).
+_MAP_FIELDS = frozenset({
+    "annotations", "labels", "limits", "matchLabels", "nodeSelector", "options", "overhead", "requests",
+    "volumeAttributes",
+})
+
 
 def _go_empty(key: str, value: Any) -> bool:
     if value is None:
         return True
     if key in _POINTER_FIELDS:
         return False
-    return value in ("", 0, False) and not isinstance(value, (dict, list)) or value == [] or value == {}
+    if value == {}:
+        return key in _MAP_FIELDS
+    return value in ("", 0, False) and not isinstance(value, (dict, list)) or value == []
 
 
 def mergo_merge(dst: Dict[str, Any], src: Dict[str, Any]) -> Dict[str, Any]:
@@ -326,6 +338,70 @@ def merge_overlay_pod_spec(base: Dict[str, Any], overlay: Dict[str, Any]) -> Dic
         else:
             merged.pop(kind, None)
     return merged
+
+
+# ------------------------------------------------------------------------------------------ serializing
+def go_marshal(pod: Dict[str, Any]) -> Dict[str, Any]:
+    """The pod as flytepropeller sends it to the API server (``encoding/json`` of a ``v1.Pod``), so that it can be
+    diffed with ``kubectl get pod -o yaml``; a new dict. Field by field (k8s.io/api core/v1 json tags):
+
+    - maps (``ResourceList``, labels, annotations, ``nodeSelector``...): keys sorted, as Go writes a map; an empty
+      one omitted (``omitempty``);
+    - ``spec.affinity`` (``*Affinity``, omitempty): a pointer, so an empty ``{}`` is written: ``UpdatePod``
+      (``ApplyInterruptibleNodeAffinity``) sets it on every pod;
+    - ``emptyDir.sizeLimit`` (``*resource.Quantity``): a pointer, so the shared memory volume's zero limit is
+      written ``"0"``;
+    - ``spec.hostNetwork`` (``bool``, omitempty): ``false`` omitted;
+    - ``env[].value``, ``tolerations[].key/operator/value/effect`` (``string``, omitempty): ``""`` omitted;
+    - ``matchExpressions[].values`` (``[]string``, omitempty): ``[]`` omitted.
+
+    ``metadata.creationTimestamp`` (Go writes ``null``) and ``status`` are the API server's, and left out.
+    """
+    pod = copy.deepcopy(pod)
+    _sort_maps(pod)
+    spec = pod.get("spec")
+    if not isinstance(spec, dict):
+        return pod
+    if spec.get("hostNetwork") is False:
+        del spec["hostNetwork"]
+    for kind in ("containers", "initContainers"):
+        for c in spec.get(kind) or []:
+            for e in (c.get("env") or []) if isinstance(c, dict) else []:
+                if isinstance(e, dict) and e.get("value") == "":
+                    del e["value"]
+    for t in spec.get("tolerations") or []:
+        if isinstance(t, dict):
+            for k in ("key", "operator", "value", "effect"):
+                if t.get(k) == "":
+                    del t[k]
+    _drop_empty_values(spec.get("affinity"))
+    return pod
+
+
+def _sort_maps(value: Any) -> None:
+    if isinstance(value, dict):
+        for k in list(value):
+            v = value[k]
+            if isinstance(v, dict) and k in _MAP_FIELDS:
+                if not v:
+                    del value[k]
+                    continue
+                value[k] = v = dict(sorted(v.items()))
+            _sort_maps(v)
+    elif isinstance(value, list):
+        for v in value:
+            _sort_maps(v)
+
+
+def _drop_empty_values(value: Any) -> None:
+    if isinstance(value, dict):
+        if value.get("values") == [] and "operator" in value:
+            del value["values"]
+        for v in value.values():
+            _drop_empty_values(v)
+    elif isinstance(value, list):
+        for v in value:
+            _drop_empty_values(v)
 
 
 # ------------------------------------------------------------------------------------------ scheduling

@@ -351,8 +351,9 @@ class PodBuilder:
             spec["nodeSelector"] = selector
 
     def apply_interruptible_node_affinity(self, spec: Dict[str, Any]) -> None:
-        """``ApplyInterruptibleNodeAffinity``: the (non-)interruptible node selector requirement, when
-        configured, is required."""
+        """``ApplyInterruptibleNodeAffinity``: the pod's affinity is set (``{}`` when it has none: Go keeps the
+        empty struct), then the (non-)interruptible node selector requirement, when configured, is required."""
+        spec.setdefault("affinity", {})
         req = (self.k8s.interruptible_node_selector_requirement if self.interruptible
                else self.k8s.non_interruptible_node_selector_requirement)
         if req is not None:

@@ -2,8 +2,9 @@
 
 A plain task (and any task type without a plugin here: mpi, tensorflow, spark, ...) gets the one pod
 :class:`~.pod_builder.PodBuilder` builds (``ToK8sPodSpec``); a ray, pytorch or dask task gets the pods its
-plugin in :mod:`.plugins` builds on that pod. Pure: protobufs and a Platform in, JSON dicts (v1 Pod
-manifests) and findings out.
+plugin in :mod:`.plugins` builds on that pod. Each pod is returned as flytepropeller serializes it
+(:func:`~.flytek8s.go_marshal`: ``affinity: {}``, sorted maps, Go's ``omitempty``). Pure: protobufs and a
+Platform in, JSON dicts (v1 Pod manifests) and findings out.
 """
 
 from __future__ import annotations
@@ -38,11 +39,15 @@ def build_pods(
     pod = b.build(namespace)
     plugin = plugin_for(template.type) if template.HasField("custom") else None
     if plugin is None:
-        return [BuiltPod(pod, b.findings)]
-    ctx = PluginContext(template, platform, pod, b.findings, overrides, interruptible, name, node, namespace)
-    try:
-        return plugin(ctx, flytek8s.struct_to_json(template.custom))
-    except json_format.ParseError as e:
-        raise ResourceValidationError(
-            f"the task's {template.type} configuration (custom) cannot be read as flyteidl's: {e}",
-            task=name, field="custom") from None
+        built = [BuiltPod(pod, b.findings)]
+    else:
+        ctx = PluginContext(template, platform, pod, b.findings, overrides, interruptible, name, node, namespace)
+        try:
+            built = plugin(ctx, flytek8s.struct_to_json(template.custom))
+        except json_format.ParseError as e:
+            raise ResourceValidationError(
+                f"the task's {template.type} configuration (custom) cannot be read as flyteidl's: {e}",
+                task=name, field="custom") from None
+    for p in built:  # as flytepropeller serializes it: what the API server receives
+        p.pod = flytek8s.go_marshal(p.pod)
+    return built
