@@ -40,6 +40,7 @@ __all__ = [
     "admin_key",
     "apply_resource_overrides",
     "as_quantity",
+    "copy_json",
     "decode_pod_spec",
     "ensure_resource_limit",
     "go_marshal",
@@ -357,8 +358,7 @@ def go_marshal(pod: Dict[str, Any]) -> Dict[str, Any]:
 
     ``metadata.creationTimestamp`` (Go writes ``null``) and ``status`` are the API server's, and left out.
     """
-    pod = copy.deepcopy(pod)
-    _sort_maps(pod)
+    pod = _copy_sorted(pod)
     spec = pod.get("spec")
     if not isinstance(spec, dict):
         return pod
@@ -378,19 +378,33 @@ def go_marshal(pod: Dict[str, Any]) -> Dict[str, Any]:
     return pod
 
 
-def _sort_maps(value: Any) -> None:
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON document (dicts, lists, scalars), several times faster than ``copy.deepcopy``."""
     if isinstance(value, dict):
-        for k in list(value):
-            v = value[k]
-            if isinstance(v, dict) and k in _MAP_FIELDS:
-                if not v:
-                    del value[k]
-                    continue
-                value[k] = v = dict(sorted(v.items()))
-            _sort_maps(v)
-    elif isinstance(value, list):
-        for v in value:
-            _sort_maps(v)
+        return {k: copy_json(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
+
+
+def _copy_sorted(value: Any) -> Any:
+    """A copy of a JSON document with the maps' keys sorted and empty maps left out (one pass)."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, dict):
+                if k in _MAP_FIELDS:
+                    if not v:
+                        continue
+                    v = {m: v[m] for m in sorted(v)}
+                v = _copy_sorted(v)
+            elif isinstance(v, list):
+                v = _copy_sorted(v)
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [_copy_sorted(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
 
 
 def _drop_empty_values(value: Any) -> None:

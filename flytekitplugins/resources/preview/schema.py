@@ -48,14 +48,13 @@ reported with this package's parser's explanation, not Go's decoder error.
 
 from __future__ import annotations
 
-import copy
 import functools
 import importlib.util
 import json
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from ..findings import ERROR, Finding
-from ..k8s.manifest import json_quantity
+from ..k8s.manifest import copy_json, json_quantity
 from ..k8s.names import (
     container_resource_name_errors,
     dns1123_label_errors,
@@ -111,7 +110,7 @@ def validate_pod(
     not newer than it is used. A malformed or unsupported version raises ``ResourceValidationError``.
     """
     wanted = _parse_version(kubernetes_version)
-    pod = copy.deepcopy(pod)
+    pod = copy_json(pod)  # read only; a copy all the same, so that nothing here can change the caller's pod
     place = _place(pod, task, node, role)
     findings: List[Finding] = []
     if schema and schema_available():
