@@ -17,12 +17,7 @@ from hypothesis import strategies as st
 
 from flytekitplugins.resources.platform import Platform, TaskResources, TaskResourceSet, load_platform
 from flytekitplugins.resources.preview.admin import check_registration, compile_task_defaults
-from flytekitplugins.resources.preview.flytek8s import (
-    adjust_or_default_resource,
-    go_milli_value,
-    go_value,
-    platform_resources,
-)
+from flytekitplugins.resources.preview.flytek8s import adjust_or_default_resource, platform_resources
 from flytekitplugins.resources.quantity import Quantity
 
 R = tasks_pb2.Resources
@@ -201,14 +196,14 @@ def test_registration_uses_builtin_platform_limits():
 @pytest.mark.parametrize("value,whole", [(v, True) for v in ("1Mi", "1M", "2Gi", "2G", "3Ti", "3T", "4", "7000m")]
                          + [(v, False) for v in ("100n", "7m")])
 def test_is_whole_number(value, whole):
-    assert (go_milli_value(q(value)) % 1000 == 0) is whole
+    assert (q(value).milli_value() % 1000 == 0) is whole
 
 
 # task_validator_test.go: TestTaskResourceSetToMap / TestResourceListToQuantity (Value() of each)
 @pytest.mark.parametrize("value,expected", [("100Mi", 104857600), ("2", 2), ("1.5Gi", 1610612736), ("500Mi", 524288000),
                                             ("1500m", 2), ("100n", 1), ("-1500m", -2), ("0", 0)])
 def test_go_value(value, expected):
-    assert go_value(q(value)) == expected
+    assert q(value).value() == expected
 
 
 # ---------------------------------------------------------------------------------------- AdjustOrDefaultResource

@@ -46,43 +46,32 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from flyteidl.core import tasks_pb2
 
+from ..errors import ResourceValidationError
 from ..findings import ERROR, INFO, WARNING, Finding
+from ..k8s.manifest import json_quantity
+from ..k8s.resourcenames import BY_IDL
 from ..platform import Platform
-from ..quantity import Quantity, ResourceValidationError
-from .flytek8s import adjust_or_default_resource, go_milli_value, go_value, is_zero, pod_quantity, struct_to_json
+from ..quantity import Quantity
+from .flytek8s import adjust_or_default_resource, is_zero, struct_to_json
 
 __all__ = ["check_registration", "compile_task_defaults"]
 
 _RN = tasks_pb2.Resources
 
-#: flyteidl resource names as flyteadmin writes them in messages, and our field names
-_IDL_NAME = {
-    _RN.CPU: "cpu",
-    _RN.MEMORY: "memory",
-    _RN.GPU: "gpu",
-    _RN.EPHEMERAL_STORAGE: "ephemeral_storage",
-    _RN.STORAGE: "storage",
-    _RN.UNKNOWN: "unknown",
-}
-#: the TaskResourceSet attribute and the task_resources key for each checked resource
-_PLATFORM_FIELD = {
-    _RN.CPU: ("cpu", "cpu"),
-    _RN.MEMORY: ("memory", "memory"),
-    _RN.GPU: ("gpu", "gpu"),
-    _RN.EPHEMERAL_STORAGE: ("ephemeral_storage", "ephemeralStorage"),
-}
+#: flyteidl resource names as flyteadmin writes them in messages (the enum's name, lower case), and our field names
+_IDL_NAME = {v: k.lower() for k, v in _RN.ResourceName.items()}
 _CHECKED = (_RN.CPU, _RN.MEMORY, _RN.EPHEMERAL_STORAGE, _RN.GPU)
 
 
 # ------------------------------------------------------------------------------------------ platform
 def _platform_limit(platform: Platform, rn: int) -> Tuple[Optional[Quantity], str]:
-    attr, key = _PLATFORM_FIELD[rn]
+    attr, key = BY_IDL[rn].attribute, BY_IDL[rn].admin_key
     q = getattr(platform.task_resources.limits, attr)
     return (None if is_zero(q) else q), platform.source_of(f"task_resources.limits.{key}")
 
 
 def _platform_default(platform: Platform, rn: int) -> Tuple[Optional[Quantity], str]:
-    attr, key = _PLATFORM_FIELD[rn]
+    attr, key = BY_IDL[rn].attribute, BY_IDL[rn].admin_key
     q = getattr(platform.task_resources.defaults, attr)
     return (None if is_zero(q) else q), platform.source_of(f"task_resources.defaults.{key}")
 
@@ -172,7 +161,7 @@ def _entries_to_quantities(entries: Any, kind: str, err: Any) -> Tuple[Dict[int,
             refused.add(e.name)
             continue
         result[e.name] = (q, e.value)
-        if e.name == _RN.GPU and go_milli_value(q) % 1000 != 0:
+        if e.name == _RN.GPU and q.milli_value() % 1000 != 0:
             err("admin.gpu-not-whole", f"{field}={e.value!r}: a GPU count must be a whole number; flyteadmin "
                 "refuses it", field=field, before=e.value, source=_RULE)
             refused.add(e.name)
@@ -196,36 +185,31 @@ def _validate_resource(
         plimit, psource = _platform_limit(platform, rn)
         lim = limits.get(rn)
         if rn == _RN.GPU:
-            if lim is not None and go_value(req) != go_value(lim[0]):
+            if lim is not None and req.value() != lim[0].value():
                 err("admin.gpu-request-not-limit", f"{rfield}={req_text!r} differs from {lfield}={lim[1]!r}; "
                     "flyteadmin refuses a GPU request that is not equal to its limit: give one value",
                     field=rfield, before=req_text, source=_RULE)
-            if plimit is not None and go_value(req) > go_value(plimit):
+            if plimit is not None and req.value() > plimit.value():
                 err("admin.request-above-platform-limit", f"{rfield}={req_text!r} is above the platform limit "
                     f"{str(plimit)!r} ({psource}); flyteadmin refuses it: lower the request or ask the "
                     "platform team to raise the limit", field=rfield, before=req_text, source=psource)
             continue
-        if lim is not None and go_value(lim[0]) < go_value(req):
+        if lim is not None and lim[0].value() < req.value():
             err("admin.request-above-limit", f"{rfield}={req_text!r} is greater than {lfield}={lim[1]!r}; "
                 "flyteadmin refuses it: lower the request or raise the limit",
                 field=rfield, before=req_text, source=_RULE)
-        if lim is not None and plimit is not None and go_value(lim[0]) > go_value(plimit):
+        if lim is not None and plimit is not None and lim[0].value() > plimit.value():
             err("admin.limit-above-platform-limit", f"{lfield}={lim[1]!r} is above the platform limit "
                 f"{str(plimit)!r} ({psource}); flyteadmin refuses it: lower the limit or ask the platform team "
                 "to raise it", field=lfield, before=lim[1], source=psource)
-        if plimit is not None and go_value(req) > go_value(plimit):
+        if plimit is not None and req.value() > plimit.value():
             err("admin.request-above-platform-limit", f"{rfield}={req_text!r} is above the platform limit "
                 f"{str(plimit)!r} ({psource}); flyteadmin refuses it: lower the request or ask the platform "
                 "team to raise the limit", field=rfield, before=req_text, source=psource)
 
 
-_POD_NAMES = {
-    "CPU": _RN.CPU,
-    "MEMORY": _RN.MEMORY,
-    "GPU": _RN.GPU,
-    "STORAGE": _RN.STORAGE,
-    "EPHEMERAL_STORAGE": _RN.EPHEMERAL_STORAGE,
-}
+#: a pod spec's resource name, upper-cased (``ephemeral-storage`` as ``EPHEMERAL_STORAGE``), as the flyteidl enum
+_POD_NAMES = dict(_RN.ResourceName.items())
 
 
 def _check_pod_spec(spec: Any, platform: Platform, err: Any) -> None:
@@ -257,7 +241,7 @@ def _check_pod_spec(spec: Any, platform: Platform, err: Any) -> None:
             mapped: Dict[int, Tuple[Quantity, str]] = {}
             for k, v in raw.items():
                 try:
-                    q = pod_quantity(v)
+                    q = json_quantity(v)
                 except ResourceValidationError:
                     invalid(f".containers[{i}].resources.{kind}.{k}", f"{v!r} is not a Kubernetes quantity")
                     ok = False
@@ -321,7 +305,7 @@ def compile_task_defaults(
 
     new_requests: List[Any] = []
     new_limits: List[Any] = []
-    for rn in (_RN.CPU, _RN.MEMORY, _RN.EPHEMERAL_STORAGE, _RN.GPU):
+    for rn in _CHECKED:
         nm = _IDL_NAME[rn]
         r0 = given["requests"].get(rn, (None, ""))
         l0 = given["limits"].get(rn, (None, ""))

@@ -7,8 +7,8 @@ its arguments (protobufs, JSON dicts as Kubernetes writes them, quantities, a Pl
 - resources: :func:`to_k8s_resource_list` (``ToK8sResourceList``), :func:`adjust_or_default_resource`
   (``AdjustOrDefaultResource``, which flyteadmin uses too), :func:`apply_resource_overrides`
   (``ApplyResourceOverrides``) against :func:`platform_resources` (``GetPlatformResources``);
-- decoding: :func:`pod_quantity` (a JSON value as ``resource.Quantity`` unmarshals it),
-  :func:`struct_to_json`, :func:`decode_pod_spec`;
+- decoding: :func:`as_quantity` (a JSON value as ``resource.Quantity`` unmarshals it, ``k8s.manifest``'s
+  ``json_quantity``), :func:`struct_to_json`, :func:`decode_pod_spec`;
 - merging: :func:`mergo_merge` (``mergo.Merge`` with override and append), :func:`merge_base_pod_spec`
   (``MergeBasePodSpecOntoTemplate``), :func:`merge_overlay_pod_spec` (``MergeOverlayPodSpecOntoBase``);
 - scheduling: :func:`add_required_node_selector_requirements`, :func:`match_toleration`
@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Dict, List, Optional, Tuple
 
-from flyteidl.core import tasks_pb2
-
+from ..k8s.manifest import json_quantity
+from ..k8s.resourcenames import RESOURCE_NAMES
 from ..platform import Platform, TaskResourceSet
-from ..quantity import Quantity, ResourceValidationError
+from ..quantity import Quantity
 
 __all__ = [
     "ZERO",
@@ -40,19 +38,15 @@ __all__ = [
     "admin_key",
     "apply_resource_overrides",
     "as_quantity",
-    "copy_json",
     "decode_pod_spec",
     "ensure_resource_limit",
     "go_marshal",
-    "go_milli_value",
-    "go_value",
     "is_zero",
     "match_toleration",
     "merge_base_pod_spec",
     "merge_overlay_pod_spec",
     "mergo_merge",
     "platform_resources",
-    "pod_quantity",
     "requirement_text",
     "short_json",
     "struct_to_json",
@@ -62,57 +56,16 @@ __all__ = [
 
 ZERO = Quantity.parse("0")
 ResourceList = Dict[str, Quantity]
-_INT64_MAX = (1 << 63) - 1
-_INT64_MIN = -(1 << 63)
 
-_K8S_NAMES = {
-    tasks_pb2.Resources.CPU: "cpu",
-    tasks_pb2.Resources.MEMORY: "memory",
-    tasks_pb2.Resources.GPU: "nvidia.com/gpu",  # ToK8sResourceList: always NVIDIA's name
-    tasks_pb2.Resources.EPHEMERAL_STORAGE: "ephemeral-storage",
-}
-
-
-# ------------------------------------------------------------------------------------------ Go's integer views
-def _ceil_away(d: Decimal) -> int:
-    v = int(d.to_integral_value(rounding=ROUND_CEILING if d >= 0 else ROUND_FLOOR))
-    return max(_INT64_MIN, min(_INT64_MAX, v))
-
-
-def go_value(q: Quantity) -> int:
-    """apimachinery's ``Quantity.Value()``: the value rounded up (away from zero) to an integer.
-
-    Values beyond int64 saturate (newer apimachinery; older versions wrapped: irrelevant for real sizes).
-    """
-    return _ceil_away(q.as_decimal())
-
-
-def go_milli_value(q: Quantity) -> int:
-    """apimachinery's ``Quantity.MilliValue()``: thousandths, rounded up away from zero."""
-    return _ceil_away(q.as_decimal().scaleb(3))
+#: ``ToK8sResourceList``: cpu, memory, ephemeral storage and the gpu, always as NVIDIA's name
+_K8S_NAMES = {r.idl: r.k8s for r in RESOURCE_NAMES}
+_ADMIN_KEYS = {r.k8s: r.admin_key for r in RESOURCE_NAMES}
 
 
 # ------------------------------------------------------------------------------------------ decoding
-def pod_quantity(v: Any) -> Quantity:
-    """How a JSON value decodes as a Quantity (UnmarshalJSON: a string, trimmed, or a number; null is zero)."""
-    if v is None:
-        return ZERO
-    if isinstance(v, bool):
-        raise ResourceValidationError("is not a quantity", value=v)
-    if isinstance(v, str):
-        return Quantity.parse(v.strip())
-    if isinstance(v, int):
-        return Quantity.parse(str(v))
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ResourceValidationError("is not a quantity", value=v)
-        return Quantity.parse(str(int(v)) if v.is_integer() and abs(v) < 1e21 else repr(v))
-    raise ResourceValidationError("is not a quantity", value=v)
-
-
 def as_quantity(v: Any) -> Quantity:
-    """A Quantity as it is, any other JSON value through :func:`pod_quantity`."""
-    return v if isinstance(v, Quantity) else pod_quantity(v)
+    """A Quantity as it is, any other JSON value through ``k8s.manifest.json_quantity``."""
+    return v if isinstance(v, Quantity) else json_quantity(v)
 
 
 def struct_to_json(s: Any) -> Any:
@@ -204,12 +157,8 @@ def platform_resources(platform: Platform) -> Tuple[Dict[str, Quantity], Dict[st
     tr = platform.task_resources
 
     def four(s: TaskResourceSet) -> Dict[str, Quantity]:
-        return {
-            "cpu": s.cpu if s.cpu is not None else ZERO,
-            "memory": s.memory if s.memory is not None else ZERO,
-            "ephemeral-storage": s.ephemeral_storage if s.ephemeral_storage is not None else ZERO,
-            "nvidia.com/gpu": s.gpu if s.gpu is not None else ZERO,
-        }
+        values = {r.k8s: getattr(s, r.attribute) for r in RESOURCE_NAMES}
+        return {k: v if v is not None else ZERO for k, v in values.items()}
 
     return four(tr.defaults), four(tr.limits)
 
@@ -239,7 +188,7 @@ def apply_resource_overrides(platform: Platform, requests: ResourceList, limits:
 def admin_key(resource: str) -> str:
     """The ``task_resources`` key of a Kubernetes resource name (``ephemeral-storage`` -> ``ephemeralStorage``;
     any other name than cpu and memory is the gpu)."""
-    return {"memory": "memory", "cpu": "cpu", "ephemeral-storage": "ephemeralStorage"}.get(resource, "gpu")
+    return _ADMIN_KEYS.get(resource, "gpu")
 
 
 # ------------------------------------------------------------------------------------------ merging
@@ -376,15 +325,6 @@ def go_marshal(pod: Dict[str, Any]) -> Dict[str, Any]:
                     del t[k]
     _drop_empty_values(spec.get("affinity"))
     return pod
-
-
-def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON document (dicts, lists, scalars), several times faster than ``copy.deepcopy``."""
-    if isinstance(value, dict):
-        return {k: copy_json(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, (dict, list)) else v for v in value]
-    return value
 
 
 def _copy_sorted(value: Any) -> Any:

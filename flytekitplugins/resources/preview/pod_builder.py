@@ -40,9 +40,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from flyteidl.core import tasks_pb2, workflow_pb2
 
+from ..errors import ResourceValidationError
 from ..findings import ERROR, INFO, WARNING, Finding
+from ..k8s.manifest import json_quantity
 from ..platform import Platform
-from ..quantity import Quantity, ResourceValidationError
+from ..quantity import Quantity
 from . import flytek8s as k8s
 from .flytek8s import ResourceList
 
@@ -274,7 +276,7 @@ class PodBuilder:
             for c in containers:
                 if c.get("name") == wanted:
                     res = c.get("resources") or {}
-                    return {k: {n: k8s.pod_quantity(v) for n, v in (res.get(k) or {}).items()}
+                    return {k: {n: json_quantity(v) for n, v in (res.get(k) or {}).items()}
                             for k in ("requests", "limits")}
         return {}
 

@@ -14,8 +14,8 @@ from typing import List, Optional
 from flyteidl.core import tasks_pb2, workflow_pb2
 from google.protobuf import json_format
 
+from ..errors import ResourceValidationError
 from ..platform import Platform
-from ..quantity import ResourceValidationError
 from . import flytek8s
 from .plugins import PluginContext, dask, plugin_for, pytorch, ray  # noqa: F401 (dask, pytorch, ray register)
 from .pod_builder import BuiltPod, PodBuilder

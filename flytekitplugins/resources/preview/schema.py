@@ -53,6 +53,7 @@ import importlib.util
 import json
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from ..errors import ResourceValidationError
 from ..findings import ERROR, Finding
 from ..k8s.manifest import copy_json, json_quantity
 from ..k8s.names import (
@@ -62,7 +63,7 @@ from ..k8s.names import (
     is_integer_resource,
     overcommit_allowed,
 )
-from ..quantity import Quantity, ResourceValidationError
+from ..quantity import Quantity
 
 __all__ = ["DEFAULT_KUBERNETES_VERSION", "schema_available", "supported_kubernetes_versions", "validate_pod"]
 

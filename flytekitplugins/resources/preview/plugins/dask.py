@@ -41,7 +41,7 @@ def dask_pods(ctx: PluginContext, custom: Dict[str, Any]) -> List[BuiltPod]:
     args = ["dask-worker", "--name", "$(DASK_WORKER_NAME)"]
     if "limits" in (wc.get("resources") or {}):
         res = wc["resources"]["limits"] or {}
-        args += ["--nthreads", str(k8s.go_value(Quantity.parse(res.get("cpu", "0")))),
+        args += ["--nthreads", str(Quantity.parse(res.get("cpu", "0")).value()),
                  "--memory-limit", res.get("memory", "0")]
     wc["args"] = args
     worker.pod["spec"]["restartPolicy"] = "Always"

@@ -16,7 +16,7 @@ from typing import Any, Dict, List
 from flyteidl.core import tasks_pb2
 from google.protobuf import json_format
 
-from ...quantity import ResourceValidationError
+from ...errors import ResourceValidationError
 from .. import flytek8s as k8s
 from ..pod_builder import BuiltPod, ReplicaResources
 from . import PluginContext, register
