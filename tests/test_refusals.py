@@ -139,3 +139,12 @@ def test_json_and_yaml_say_the_pod_is_never_created(package):
     assert text.startswith("# task 'wf.big': refused by flyteadmin; Flyte never creates this pod\n")
     assert [d["kind"] for d in yaml.safe_load_all(text)] == ["Pod", "Pod"]
     assert text.count("never creates") == 1
+
+
+def test_tasks_sharing_a_preview_share_its_refusal_and_each_finding_names_its_own_task():
+    from flytekitplugins.resources.recommend.engine import preview_distinct
+
+    specs = {name: _task(name, [(R.CPU, "8")]) for name in ("wf.a", "wf.b")}
+    out = preview_distinct(specs, [], _platform(), None, "flytesnacks", "development")
+    assert [(p.task, p.refused) for p in out] == [("wf.a", True), ("wf.b", True)]
+    assert all(f.task == p.task and f.text().startswith(f"task '{p.task}'") for p in out for f in p.findings)
