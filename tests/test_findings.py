@@ -16,7 +16,7 @@ from flytekitplugins.resources.preflight.policy import Policy
 from flytekitplugins.resources.preview import preview_entities
 from flytekitplugins.resources.quantity import Quantity
 
-from .conftest import SETTINGS
+from .helpers import SETTINGS
 
 
 @pytest.mark.parametrize(
