@@ -149,7 +149,13 @@ def bench_preview():
     specs = serialize()
     for i, spec in enumerate(specs):  # the sample tasks share one function name: make 1,000 distinct tasks
         spec.template.id.name = f"sample_tasks.work_{i}"
-    platform = Platform()
+    # limits that admit the sample tasks (4 cpu, 8Gi, 1 GPU): every pod is built, checked and preflighted (with
+    # Flyte's built-in limits of 2 cpu flyteadmin would refuse them all, and a refused task has no pod to check)
+    from flytekitplugins.resources.platform import TaskResources, TaskResourceSet
+    from flytekitplugins.resources.quantity import Quantity
+
+    limits = TaskResourceSet(cpu=Quantity.parse("8"), memory=Quantity.parse("16Gi"), gpu=Quantity.parse("2"))
+    platform = Platform(task_resources=TaskResources(defaults=Platform().task_resources.defaults, limits=limits))
     preview_entities(specs, platform)  # warm
     ser = min(timeit.repeat(serialize, number=1, repeat=ROUNDS))
     assert len(preview_entities(specs, platform)) == len(TASKS)

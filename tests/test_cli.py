@@ -156,11 +156,11 @@ def test_a_note_many_pods_share_is_printed_once_with_its_count():
 
     from flytekitplugins.resources.cli.render import render_findings
 
-    notes = [Finding("info", "propeller.default-labels", f"task 't{i}': metadata: label team=ml is added", task=f"t{i}")
+    notes = [Finding("info", "propeller.default-labels", "metadata: label team=ml is added", task=f"t{i}")
              for i in range(4)]
-    rare = [Finding("info", "propeller.toleration", f"task 't{i}': tolerations: x is added", task=f"t{i}")
+    rare = [Finding("info", "propeller.toleration", "tolerations: x is added", task=f"t{i}")
             for i in range(2)]
-    warning = Finding("warning", "propeller.limit-clamped", "task 't0': limits.cpu='8' is changed to '4'", task="t0")
+    warning = Finding("warning", "propeller.limit-clamped", "limits.cpu='8' is changed to '4'", task="t0")
     out = io.StringIO()
     render_findings(notes + rare + [warning], Console(file=out, width=200))
     text = out.getvalue()
@@ -204,7 +204,9 @@ def test_a_policy_adds_the_preflight_findings_and_no_policy_leaves_them_out(pack
                                              "project = 'ml'\n")
     found = json.loads(_run("preview", str(package), "-o", "json").stdout)  # the pyproject policy, found
     assert {p["pod"]["metadata"]["namespace"] for p in found} == {"ml-development"}
-    assert all(any(f["code"] == "nodefit.no-fit" for f in p["findings"]) for p in found)
+    # every pod that reaches the cluster is checked; wf.big, which flyteadmin refuses, never does
+    assert all(any(f["code"] == "nodefit.no-fit" for f in p["findings"]) for p in found if not p.get("refused"))
+    assert [p["task"] for p in found if p.get("refused")] == ["wf.big"]
     plain = json.loads(_run("preview", str(package), "-o", "json", "--no-policy").stdout)
     assert not any(f["code"].startswith("nodefit.") for p in plain for f in p["findings"])
     checked = _run("check", str(package), "-o", "json", "--domain", "production")

@@ -101,7 +101,7 @@ def errors(findings: List[Any]) -> List[str]:
     out = []
     for f in findings:
         if f.level == ERROR:
-            text = f.message.split(": ", 1)[1]
+            text = f.text().split(": ", 1)[1]
             out.append(text[: text.rindex(" [")])
     return out
 
@@ -273,7 +273,7 @@ def test_error_finding_fields():
                                      task="wf.train", node="n0")
     (f,) = [f for f in findings if f.level == ERROR]
     assert f.code == "limitrange.min"
-    assert f.message == ("task 'wf.train', node 'n0': minimum cpu usage per Container is 50m, but request is 40m "
+    assert f.text() == ("task 'wf.train', node 'n0': minimum cpu usage per Container is 50m, but request is 40m "
                          "[containers[foo-0].requests.cpu, LimitRange abc (limits.yaml)]")
     assert (f.task, f.node, f.field, f.before, f.source) == (
         "wf.train", "n0", "containers[foo-0].requests.cpu", "40m", "LimitRange abc (limits.yaml)")
@@ -291,7 +291,7 @@ def test_error_codes(the_item, code, field):
     bad = [f for f in findings if f.level == ERROR]
     assert {f.code for f in bad} == {code}
     assert bad[0].field == field
-    assert bad[0].message.startswith("pod: ")
+    assert bad[0].text().startswith("pod: ")
 
 
 # ---------------------------------------------------------------------------------------------- defaults
@@ -362,7 +362,7 @@ def test_default_findings():
     ]
     first = findings[0]
     assert first.source == "LimitRange abc (limits.yaml)"
-    assert first.message == "task 'wf.t': containers[foo-0].requests.cpu = 50m: the default request of " \
+    assert first.text() == "task 'wf.t': containers[foo-0].requests.cpu = 50m: the default request of " \
                             "LimitRange abc (limits.yaml)"
     assert errors(findings) == []
 

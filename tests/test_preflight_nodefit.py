@@ -487,7 +487,7 @@ def test_fits_lists_groups_in_order() -> None:
     assert names == ["h100", "a100"]
     (f,) = findings
     assert (f.level, f.code, f.task) == (INFO, "nodefit.fits", "wf.train")
-    assert f.message == "task 'wf.train': fits node groups 'h100', 'a100' (2 of 3)"
+    assert f.text() == "task 'wf.train': fits node groups 'h100', 'a100' (2 of 3)"
     assert f.after == "h100, a100"
     assert "nvidia.com/gpu=2" in (f.before or "")
 
@@ -499,7 +499,7 @@ def test_no_fit_names_closest_group_and_what_is_missing() -> None:
     assert names == []
     (f,) = findings
     assert (f.level, f.code, f.node, f.field) == (ERROR, "nodefit.no-fit", "n0", "requests.nvidia.com/gpu")
-    assert f.message.startswith("task 'wf.train', node 'n0': fits no node group (2 given); closest is 'a100' ")
+    assert f.text().startswith("task 'wf.train', node 'n0': fits no node group (2 given); closest is 'a100' ")
     assert f.message.endswith("needs 8 nvidia.com/gpu; the largest node in group 'a100' "
                               "(k8s.amazonaws.com/accelerator=nvidia-tesla-a100) has 4")
     assert f.after == f"general: {AFF}, Insufficient nvidia.com/gpu | a100: Insufficient nvidia.com/gpu"
@@ -511,7 +511,7 @@ def test_no_fit_closest_is_fewest_reasons() -> None:
               tolerations=GPU_TOL)
     _, (f,) = fit(big, [CPU_GROUP, A100])
     assert "closest is 'a100' (Insufficient nvidia.com/gpu)" in f.message
-    assert f.message.startswith("pod: fits no node group")
+    assert f.text().startswith("pod: fits no node group")
 
 
 def test_no_fit_taint_and_affinity_details() -> None:

@@ -70,7 +70,7 @@ def messages(findings: List[Any], level: str = ERROR) -> List[str]:
     out = []
     for f in findings:
         if f.level == level:
-            text = f.message.split(": ", 1)[1]
+            text = f.text().split(": ", 1)[1]
             out.append(text[: text.rindex(" [")] if level == ERROR else text)
     return out
 
@@ -180,7 +180,7 @@ def test_finding_fields():
                             task="wf.train", node="n1")
     exceeds, unknown = findings
     assert exceeds.code == "quota.exceeds" and exceeds.level == ERROR
-    assert exceeds.message == (
+    assert exceeds.text() == (
         "task 'wf.train', node 'n1': exceeded quota: quota, requested: cpu=4,requests.cpu=4, used: cpu=0,"
         "requests.cpu=0, limited: cpu=3,requests.cpu=3 [ResourceQuota quota (quota.yaml)]")
     assert (exceeds.field, exceeds.before, exceeds.after) == ("cpu,requests.cpu", "cpu=4,requests.cpu=4",
@@ -194,7 +194,7 @@ def test_missing_finding_fields():
     # TestAdmitEnforceQuotaConstraints: the code and the field list the resources
     (missing, _) = check_quotas(pod("p", 1), [quota({"requests.cpu": "1", "limits.memory": "1Gi"})], task="t")
     assert (missing.code, missing.field) == ("quota.missing", "limits.memory,requests.cpu")
-    assert missing.message == ("task 't': failed quota: quota: must specify limits.memory for: foo-0; requests.cpu "
+    assert missing.text() == ("task 't': failed quota: quota: must specify limits.memory for: foo-0; requests.cpu "
                                "for: foo-0 [ResourceQuota quota (quota.yaml)]")
 
 

@@ -16,14 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flytekitplugins.resources.platform import Platform, TaskResources, TaskResourceSet, load_platform
-from flytekitplugins.resources.preview.admin import (
-    adjust_or_default_resource,
-    check_registration,
-    compile_task_defaults,
-    go_milli_value,
-    go_value,
-    platform_resources,
-)
+from flytekitplugins.resources.preview.admin import check_registration, compile_task_defaults
+from flytekitplugins.resources.preview.flytek8s import adjust_or_default_resource, platform_resources
 from flytekitplugins.resources.quantity import Quantity
 
 R = tasks_pb2.Resources
@@ -184,7 +178,8 @@ def test_registration_message_names_task_field_value_and_rule_file(tmp_path):
     platform = load_platform([str(f)])
     [finding] = check_registration(container_task([("cpu", "8")]), platform, task="wf.train")
     assert finding.code == "admin.request-above-platform-limit"
-    assert "task 'wf.train'" in finding.message and "requests.cpu='8'" in finding.message
+    assert "task 'wf.train'" in finding.text() and "requests.cpu='8'" in finding.text()
+    assert finding.task == "wf.train" and "wf.train" not in finding.message  # the place is data, not text
     assert f"task_resources.limits.cpu ({f})" in finding.message
     assert finding.source == f"task_resources.limits.cpu ({f})"
     assert "\n" not in finding.message
@@ -201,14 +196,14 @@ def test_registration_uses_builtin_platform_limits():
 @pytest.mark.parametrize("value,whole", [(v, True) for v in ("1Mi", "1M", "2Gi", "2G", "3Ti", "3T", "4", "7000m")]
                          + [(v, False) for v in ("100n", "7m")])
 def test_is_whole_number(value, whole):
-    assert (go_milli_value(q(value)) % 1000 == 0) is whole
+    assert (q(value).milli_value() % 1000 == 0) is whole
 
 
 # task_validator_test.go: TestTaskResourceSetToMap / TestResourceListToQuantity (Value() of each)
 @pytest.mark.parametrize("value,expected", [("100Mi", 104857600), ("2", 2), ("1.5Gi", 1610612736), ("500Mi", 524288000),
                                             ("1500m", 2), ("100n", 1), ("-1500m", -2), ("0", 0)])
 def test_go_value(value, expected):
-    assert go_value(q(value)) == expected
+    assert q(value).value() == expected
 
 
 # ---------------------------------------------------------------------------------------- AdjustOrDefaultResource
@@ -331,7 +326,7 @@ def test_compile_findings_say_what_was_added_and_what_was_changed(tmp_path):
         ("warning", "admin.limit-lowered", "limits.memory", "8Gi", "4Gi"),
     }
     lowered = next(x for x in findings if x.code == "admin.request-lowered")
-    assert lowered.source == f"task_resources.limits.cpu ({f})" and "wf.big" in lowered.message
+    assert lowered.source == f"task_resources.limits.cpu ({f})" and "wf.big" in lowered.text()
 
 
 def test_compile_defaults_come_from_the_platform_default_with_its_source(tmp_path):

@@ -8,7 +8,8 @@ import pytest
 from flyteidl.core import tasks_pb2
 
 from flytekitplugins.resources.platform import K8sConfig, Platform, TaskResources, TaskResourceSet
-from flytekitplugins.resources.preview.propeller import build_pods, merge_base_pod_spec, mergo_merge
+from flytekitplugins.resources.preview.flytek8s import merge_base_pod_spec, mergo_merge
+from flytekitplugins.resources.preview.propeller import build_pods
 
 TASK1 = {"name": "task-1", "image": "task-image"}
 TASK2 = {"name": "task-2", "image": "task-image"}

@@ -2,8 +2,9 @@
 
 Sources: flyteplugins/go/tasks/pluginmachinery/flytek8s/pod_helper_test.go, container_helper_test.go and
 utils_test.go. Each case names the Go test and its ``t.Run`` case (or its block, for tests without ``t.Run``).
-Everything is driven through the public functions of ``preview.propeller``: ``build_pods`` for whole pods,
-``apply_resource_overrides`` and ``to_k8s_resource_list`` for the helpers the Go tests call directly.
+Everything is driven through public functions: ``preview.propeller.build_pods`` for whole pods,
+``preview.flytek8s.apply_resource_overrides`` and ``to_k8s_resource_list`` for the helpers the Go tests call
+directly.
 
 Translating the Go fixtures:
 
@@ -30,12 +31,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flytekitplugins.resources.platform import K8sConfig, Platform, TaskResources, TaskResourceSet
-from flytekitplugins.resources.preview.propeller import (
-    BuiltPod,
-    apply_resource_overrides,
-    build_pods,
-    to_k8s_resource_list,
-)
+from flytekitplugins.resources.preview.flytek8s import apply_resource_overrides, to_k8s_resource_list
+from flytekitplugins.resources.preview.propeller import BuiltPod, build_pods
 from flytekitplugins.resources.quantity import Quantity, ResourceValidationError
 
 R = tasks_pb2.Resources
@@ -132,7 +129,7 @@ def _resources(container: Dict[str, Any]) -> Tuple[Dict[str, Quantity], Dict[str
 
 def _terms(pod: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
     affinity = pod["spec"].get("affinity")
-    if affinity is None:
+    if affinity is None or "nodeAffinity" not in affinity:  # UpdatePod leaves an empty affinity on every pod
         return None
     return affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
 
@@ -784,8 +781,8 @@ def test_apply_gpu_node_selectors(k8s, gpu, accelerator, expressions, toleration
     task = _container_task(limits=[(R.GPU, "1")] if gpu else (), extended=accelerator)
     built = _build(task, _platform(**GPU_LABELS, **k8s))
     spec = built.pod["spec"]
-    if expressions is None:
-        assert "affinity" not in spec and "tolerations" not in spec
+    if expressions is None:  # nothing added: the pod keeps the empty affinity UpdatePod gave it
+        assert spec["affinity"] == {} and "tolerations" not in spec
     else:
         assert _terms(built.pod) == [{"matchExpressions": expressions}]
         assert spec["tolerations"] == tolerations

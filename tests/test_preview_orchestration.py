@@ -36,10 +36,25 @@ def test_each_task_is_previewed_once_after_flyteadmins_defaults(calls):
     # flyteadmin's default platform limit is 2 cpu: the template handed on is the defaulted copy
     assert [e.value for e in calls[1]["template"].container.resources.requests if e.name == tasks_pb2.Resources.CPU] \
         == ["2"]
-    # flyteadmin's refusal and change come first, then the builder's findings
-    assert [f.code for f in out[1].findings][-1] == "test.built"
+    # flyteadmin refuses wf.b at registration: its refusal is kept, and nothing of the later steps (the task never
+    # runs; flyteadmin's lowering and the builder's notes would describe a pod that is never created)
+    assert out[1].refused and not out[0].refused and out[1].refused_by() == ["flyteadmin"]
     assert any(f.level == ERROR and f.code == "admin.request-above-platform-limit" for f in out[1].findings)
+    assert all(f.level == ERROR and f.code.startswith("admin.") for f in out[1].findings)
+    assert [f.code for f in out[0].findings][-1] == "test.built"
     assert calls[0]["namespace"] == "flytesnacks-development"
+
+
+def test_flyteadmins_changes_come_first_then_the_builders(calls):
+    # registration compares whole cpus (1500m and 1100m are both 2): accepted, then lowered at execution
+    from flytekitplugins.resources.platform import TaskResources, TaskResourceSet
+    from flytekitplugins.resources.quantity import Quantity
+
+    platform = Platform(task_resources=TaskResources(limits=TaskResourceSet(cpu=Quantity.parse("1100m"))))
+    (out,) = preview_entities([_task("wf.b", cpu="1500m")], platform)
+    codes = [f.code for f in out.findings]
+    assert not out.refused and codes[-1] == "test.built"
+    assert codes.index("admin.request-lowered") < codes.index("test.built")
 
 
 @pytest.mark.parametrize(

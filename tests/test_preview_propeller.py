@@ -8,7 +8,8 @@ from flyteidl.core import workflow_pb2 as core_wf
 from google.protobuf import struct_pb2
 
 from flytekitplugins.resources.platform import K8sConfig, Platform, TaskResources, TaskResourceSet
-from flytekitplugins.resources.preview.propeller import build_pods, to_k8s_resource_list
+from flytekitplugins.resources.preview.flytek8s import to_k8s_resource_list
+from flytekitplugins.resources.preview.propeller import build_pods
 from flytekitplugins.resources.quantity import Quantity, ResourceValidationError
 
 R = tasks_pb2.Resources
@@ -127,7 +128,7 @@ def test_gpu_under_another_resource_name_is_left_as_nvidia_and_gets_no_node_sele
     t = _template([(R.GPU, "1")], [(R.GPU, "1")], accelerator=tasks_pb2.GPUAccelerator(device="nvidia-tesla-a100"))
     pod, _ = _pod(t, _platform(gpu_resource_name="amd.com/gpu"))
     assert _resources(pod)["limits"]["nvidia.com/gpu"] == "1"
-    assert "affinity" not in pod["spec"]
+    assert pod["spec"]["affinity"] == {}  # UpdatePod's empty affinity: no GPU requirement added
 
 
 GPU = dict(gpu_device_node_label="gpu-device", gpu_partition_size_node_label="gpu-partition-size")

@@ -7,8 +7,8 @@ import pytest
 from flytekit import Resources, task
 
 from flytekitplugins.resources.platform import K8sConfig, Platform, TaskResources, TaskResourceSet
+from flytekitplugins.resources.preview.flytek8s import merge_overlay_pod_spec
 from flytekitplugins.resources.preview.propeller import build_pods
-from flytekitplugins.resources.preview.replicas import merge_overlay_pod_spec
 from flytekitplugins.resources.quantity import Quantity
 
 from .helpers import idl

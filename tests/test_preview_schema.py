@@ -59,9 +59,9 @@ def _invalid(pod, **kw):
         if f.code != "k8s.invalid":
             continue
         prefix = f"task '{TASK}': {f.field}: "
-        assert f.message.startswith(prefix), f.message
+        assert f.text().startswith(prefix), f.text()
         assert f.level == "error" and f.task == TASK
-        out.append((f.field, f.message[len(prefix) :]))
+        out.append((f.field, f.text()[len(prefix) :]))
     return out
 
 
@@ -317,14 +317,14 @@ def test_init_container_mounts_are_checked():
 def test_message_names_task_and_node():
     pod = _pod(_ctr(requests={"cpu": "2"}, limits={"cpu": "1"}))
     (f,) = [f for f in validate_pod(pod, task=TASK, node="n0") if f.code == "k8s.invalid"]
-    assert f.message == (f"task '{TASK}', node 'n0': {R}.requests.cpu: Invalid value: \"2\": "
+    assert f.text() == (f"task '{TASK}', node 'n0': {R}.requests.cpu: Invalid value: \"2\": "
                          "must be less than or equal to cpu limit of 1")
     assert (f.task, f.node, f.field, f.before) == (TASK, "n0", f"{R}.requests.cpu", "2")
 
 
 def test_without_task_the_pod_is_named():
     (f,) = [f for f in validate_pod(_pod(_ctr("A"))) if f.code == "k8s.invalid"]
-    assert f.message.startswith("pod 'p': spec.containers[0].name: ")
+    assert f.text().startswith("pod 'p': spec.containers[0].name: ")
 
 
 def test_input_is_not_mutated():
@@ -409,8 +409,8 @@ def test_schema_unknown_field_and_wrong_type():
     pod["spec"]["restartPolicy"] = 5
     findings = [f for f in validate_pod(pod, task=TASK) if f.code == "k8s.schema"]
     assert [f.field for f in findings] == ["spec.containers[0].resourcez", "spec.restartPolicy"]  # all, not the first
-    assert findings[0].message == f"task '{TASK}': spec.containers[0].resourcez: unknown field \"resourcez\""
-    assert findings[1].message.startswith(f"task '{TASK}': spec.restartPolicy: 5 is not of type 'string'")
+    assert findings[0].text() == f"task '{TASK}': spec.containers[0].resourcez: unknown field \"resourcez\""
+    assert findings[1].text().startswith(f"task '{TASK}': spec.restartPolicy: 5 is not of type 'string'")
     assert all(f.level == "error" and f.source.startswith("kubernetes-validate") for f in findings)
 
 

@@ -87,25 +87,18 @@ def check_task(task_spec: Any, settings: Any) -> None:
     errors = []
     for p in previews:
         for f in p.findings:
-            text = _strip(f.message, name)
             if f.level == "error":
+                text = f.text(with_task=False)  # the error below names the task
                 if text not in errors:
                     errors.append(text)
-            elif f.level == "warning" and f.message not in _warned:
-                _warned.add(f.message)
-                print(f"flytekitplugins-resources: warning: {f.message}", file=sys.stderr)
+            elif f.level == "warning":
+                text = f.text()
+                if text not in _warned:
+                    _warned.add(text)
+                    print(f"flytekitplugins-resources: warning: {text}", file=sys.stderr)
     if errors:
         lines = "\n  ".join(errors)
         raise ResourceValidationError(
             f"refused by the policy in {policy.source} (`flyte-resources check` shows every finding):\n  {lines}",
             task=name,
         )
-
-
-def _strip(message: str, task: str) -> str:
-    prefix = f"task '{task}'"
-    if message.startswith(prefix + ": "):
-        return message[len(prefix) + 2:]
-    if message.startswith(prefix + ", "):
-        return message[len(prefix) + 2:]
-    return message

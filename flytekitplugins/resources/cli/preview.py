@@ -135,7 +135,7 @@ def _inputs(target: str, platform_files: Sequence[str], pod_template_files: Sequ
         entities = load.load_target(target, log)
     except ResourceValidationError as e:
         if refused_as_finding:
-            finding = Finding(ERROR, "plugin.invalid-resource", str(e), task=e.task, field=e.field)
+            finding = Finding(ERROR, "plugin.invalid-resource", _detail(e), task=e.task, field=e.field)
             raise _RefusedWhileSerializing(finding, log) from None
         raise Refused(str(e)) from None
     return (platform, policy), entities, log
@@ -171,11 +171,12 @@ def preview_all(entities: List[Any], platform: Any, task: Optional[str], policy:
     return previews
 
 
+def _detail(e: ResourceValidationError) -> str:
+    """The error's text without its task (the finding carries the task): rebuilt from its parts, as pickling
+    rebuilds it."""
+    _, (problem, kwargs) = e.__reduce__()
+    return str(ResourceValidationError(problem, **{k: v for k, v in kwargs.items() if k != "task"}))
+
+
 def _unique(findings: List[Finding]) -> List[Finding]:
-    seen, out = set(), []
-    for f in findings:
-        key = (f.level, f.code, f.message, f.task, f.node)
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
-    return out
+    return render.unique_findings(findings)

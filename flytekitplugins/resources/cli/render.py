@@ -74,6 +74,8 @@ def _row(p: Any) -> Tuple[str, str, str, str, str]:
     name = p.task if p.node is None else f"{p.node} ({p.task})"
     if p.role:
         name += f" [{p.role}]"
+    if p.refused:  # never runs: its (clamped) values are not shown as if they would
+        return name, f"refused by {' and '.join(p.refused_by())}", "-", "-", "-"
     if p.pod is None:  # a task Flyte runs without a pod (echo, SQL, sensors, connectors)
         return name, "not run in a pod", "-", "-", "-"
     resources = _primary(p.pod).get("resources") or {}
@@ -93,41 +95,32 @@ def render_table(previews: Sequence[Any], console: Any, extra: Sequence[Finding]
     render_findings(list(extra) + [f for p in previews for f in p.findings], console)
 
 
-def _place(f: Finding) -> str:
-    """``task 't'[, node 'n']: `` for a finding whose message does not already say where it is."""
-    if f.task is None or f.message.startswith("task '"):
-        return ""
-    return f"task '{f.task}'" + (f", node '{f.node}'" if f.node else "") + ": "
-
-
-def _without_where(message: str) -> str:
-    """The message without its ``task '...'[, node '...'] [(role)]: `` prefix."""
-    if message.startswith("task '") and ": " in message:
-        return message.split(": ", 1)[1]
-    return message
+def unique_findings(findings: Sequence[Finding]) -> List[Finding]:
+    """Each finding once: the same level, code and text (place and message) printed once."""
+    seen, out = set(), []
+    for f in findings:
+        key = (f.level, f.code, f.text())
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def render_findings(findings: Sequence[Finding], console: Any) -> None:
     """One line per finding; a note that many pods share (the default labels, say) once, with its count."""
     from rich.markup import escape
 
-    unique: List[Finding] = []
-    seen = set()
-    for f in findings:
-        key = (f.level, f.code, f.message, f.task, f.node)
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
+    unique = unique_findings(findings)
     shared: Dict[Tuple[str, str], int] = {}
     for f in unique:
         if f.level == "info" and f.code != "preview.no-pod":  # each task without a pod is named
-            key = (f.code, _without_where(f.message))
+            key = (f.code, f.message)
             shared[key] = shared.get(key, 0) + 1
     printed = set()
     counts = {"error": 0, "warning": 0, "info": 0}
     for f in unique:
-        message = _place(f) + f.message
-        key = (f.code, _without_where(f.message))
+        message = f.text()  # the place (task, node, role), then the message
+        key = (f.code, f.message)
         if key in shared:
             if shared[key] >= _SHARED:
                 if key in printed:
@@ -146,7 +139,14 @@ def emit_previews(previews: Sequence[Any], output: str, extra: Sequence[Finding]
     elif output == "yaml":
         import yaml
 
-        click.echo(yaml.safe_dump_all([p.pod for p in previews if p.pod is not None], sort_keys=False), nl=False)
+        docs = []
+        for p in previews:  # a refused task's pod is never created: said in a comment above it
+            if p.pod is None:
+                continue
+            head = (f"# {p.refusals()[0].where()}: refused by {' and '.join(p.refused_by())}; Flyte never creates "
+                    "this pod\n") if p.refused else ""
+            docs.append(head + yaml.safe_dump(p.pod, sort_keys=False))
+        click.echo("---\n".join(docs), nl=False)
     else:
         render_table(previews, stdout_console(), extra)
         return

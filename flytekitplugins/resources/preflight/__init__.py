@@ -17,11 +17,9 @@ objects a :class:`~flytekitplugins.resources.preflight.policy.Policy` names for 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..findings import Finding
-from ..k8s.manifest import copy_json
 from .limitrange import apply_limit_ranges
 from .nodefit import fit
 from .policy import Policy, check_rules, find_policy, load_policy
@@ -36,8 +34,10 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     gives), with the preflight findings after the preview's.
 
     The checks are pure functions of the pod: a package's many tasks with the same pod are checked once, and
-    the findings named after each task and node."""
+    the findings placed at each task, node and role. A refused preview (flyteadmin or flytepropeller refuses the
+    task) is passed through unchecked: its pod never reaches the cluster."""
     from ..preview import PodPreview
+    from ..preview.flytek8s import go_marshal
 
     project = project or policy.project
     domain = domain or policy.domain
@@ -48,32 +48,20 @@ def preflight(previews: List[Any], policy: Policy, platform: Any = None, *, proj
     seen: Dict[str, Tuple[Dict[str, Any], List[Finding]]] = {}
     out = []
     for p in previews:
-        if p.pod is None:  # a task that runs in no pod: nothing to admit or schedule
+        if p.pod is None or p.refused:  # no pod (a task that runs in none, or one Flyte refuses): nothing to admit
             out.append(p)
             continue
         # apply_limit_ranges copies the pod: a shallow copy here only sets the namespace
         pod = {**p.pod, "metadata": {**(p.pod.get("metadata") or {}), "namespace": namespace}}
         key = json.dumps(pod, sort_keys=True, separators=(",", ":"))
-        if key not in seen:
-            admitted, found = apply_limit_ranges(pod, ranges, task=_SOME_TASK)
-            found = found + check_quotas(admitted, quotas, task=_SOME_TASK)
-            found = found + fit(admitted, policy.node_groups, daemonsets=policy.daemonsets, task=_SOME_TASK)[1]
-            found = found + check_rules(admitted, rules, gpu_label=label, task=_SOME_TASK)
+        if key not in seen:  # the checks run once per distinct pod, with no task: each finding is placed below
+            admitted, found = apply_limit_ranges(pod, ranges)
+            found = found + check_quotas(admitted, quotas)
+            found = found + fit(admitted, policy.node_groups, daemonsets=policy.daemonsets)[1]
+            found = found + check_rules(admitted, rules, gpu_label=label)
             seen[key] = (admitted, found)
         admitted, found = seen[key]
-        node = _node(p)
-        where = f"task '{p.task}'" + (f", node '{node}'" if node else "")
-        named = [replace(f, message=f.message.replace(_SOME_WHERE, where, 1), task=p.task, node=node) for f in found]
-        out.append(PodPreview(p.task, p.node, copy_json(admitted), list(p.findings) + named, p.role))
+        placed = [f.placed(task=p.task, node=p.node, role=p.role) for f in found]
+        # as the API server stores it (sorted maps; LimitRanger's defaults and annotation included)
+        out.append(PodPreview(p.task, p.node, go_marshal(admitted), list(p.findings) + placed, p.role))
     return out
-
-
-_SOME_TASK = "\x00task"  # the checks run once per distinct pod, with this name; each task's name replaces it
-_SOME_WHERE = f"task '{_SOME_TASK}'"
-
-
-def _node(p: Any) -> Optional[str]:
-    """The node, and the replica role when there is one, for the findings' ``where``."""
-    if p.role:
-        return f"{p.node} ({p.role})" if p.node else p.role
-    return p.node

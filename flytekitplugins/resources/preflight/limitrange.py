@@ -396,11 +396,11 @@ def _range_defaults(lr: LimitRange) -> Tuple[ResourceList, ResourceList]:
 class _Admission:
     def __init__(self, task: Optional[str], node: Optional[str]) -> None:
         self.task, self.node = task, node
-        self.prefix = where_prefix(task, node)
         self.findings: List[Finding] = []
 
     def add(self, level: str, code: str, text: str, **kw: Any) -> None:
-        self.findings.append(Finding(level, code, f"{self.prefix}: {text}", task=self.task, node=self.node, **kw))
+        self.findings.append(Finding(level, code, text, task=self.task, node=self.node,
+                                     pod=None if self.task else "", **kw))
 
     def check(self, lr: LimitRange, item: LimitRangeItem, where: str, requests: ResourceList,
               limits: ResourceList) -> None:

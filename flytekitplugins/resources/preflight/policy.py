@@ -299,7 +299,7 @@ def check_rules(pod: Dict[str, Any], rules: Rules, *, gpu_label: str, task: Opti
     from ..findings import ERROR, Finding
     from ..quantity import Quantity
 
-    where = f"task '{task}'" + (f", node '{node}'" if node else "")
+    place = {"task": task, "node": node, "pod": None if task else ""}
     out: List[Finding] = []
     spec = pod.get("spec") or {}
     containers = list(spec.get("containers") or [])
@@ -308,8 +308,8 @@ def check_rules(pod: Dict[str, Any], rules: Rules, *, gpu_label: str, task: Opti
         for r in rules.required_limits:
             if r not in limits or Quantity.parse(str(limits[r])).sign() == 0:
                 out.append(Finding(ERROR, "policy.limit-required",
-                                   f"{where}: container '{c.get('name')}' has no {r} limit; the policy requires one "
-                                   f"(set limits={{{r!r}: ...}})", task=task, node=node,
+                                   f"container '{c.get('name')}' has no {r} limit; the policy requires one "
+                                   f"(set limits={{{r!r}: ...}})", **place,
                                    field=f"containers[{c.get('name')}].limits.{r}",
                                    source=rules.where.get("required-limits")))
     gpus = Quantity.parse("0")
@@ -319,22 +319,22 @@ def check_rules(pod: Dict[str, Any], rules: Rules, *, gpu_label: str, task: Opti
                 gpus = gpus + Quantity.parse(str(v))
     if rules.max_gpus_per_task is not None and gpus > Quantity.parse(str(rules.max_gpus_per_task)):
         out.append(Finding(ERROR, "policy.max-gpus",
-                           f"{where}: asks for {gpus} GPUs; the policy allows at most {rules.max_gpus_per_task} per "
-                           "task", task=task, node=node, field="limits.gpu", before=str(gpus),
+                           f"asks for {gpus} GPUs; the policy allows at most {rules.max_gpus_per_task} per "
+                           "task", **place, field="limits.gpu", before=str(gpus),
                            source=rules.where.get("max-gpus-per-task")))
     if rules.allowed_accelerators is not None and gpus.sign() > 0:
         devices = _required_values(spec, gpu_label)
         bad = [d for d in devices if d not in rules.allowed_accelerators]
         if not devices:
             out.append(Finding(ERROR, "policy.accelerator",
-                               f"{where}: asks for GPUs without naming an accelerator; the policy allows "
+                               f"asks for GPUs without naming an accelerator; the policy allows "
                                f"{', '.join(rules.allowed_accelerators) or 'none'} (set accelerator=...)",
-                               task=task, node=node, field="accelerator",
+                               **place, field="accelerator",
                                source=rules.where.get("allowed-accelerators")))
         for d in bad:
             out.append(Finding(ERROR, "policy.accelerator",
-                               f"{where}: accelerator '{d}' is not allowed; the policy allows "
-                               f"{', '.join(rules.allowed_accelerators) or 'none'}", task=task, node=node,
+                               f"accelerator '{d}' is not allowed; the policy allows "
+                               f"{', '.join(rules.allowed_accelerators) or 'none'}", **place,
                                field="accelerator", before=d, source=rules.where.get("allowed-accelerators")))
     return out
 

@@ -478,8 +478,9 @@ def check_quotas(
         if missing:
             text = "; ".join(f"{r} for: {','.join(names)}" for r, names in sorted(missing.items()))
             findings.append(Finding(ERROR, "quota.missing",
-                                    f"{where}: failed quota: {rq.name}: must specify {text} [{label}]",
-                                    task=task, node=node, field=",".join(sorted(missing)), source=label))
+                                    f"failed quota: {rq.name}: must specify {text} [{label}]",
+                                    task=task, node=node, pod=None if task else "",
+                                    field=",".join(sorted(missing)), source=label))
         requested, requested_text = facts.requested(qf.names)
         hard = qf.hard_values
         exceeded = sorted([k for k, q in requested.items() if q.as_decimal() > hard[k]])
@@ -487,15 +488,15 @@ def check_quotas(
             used = {k: _ZERO for k in exceeded}
             findings.append(Finding(
                 ERROR, "quota.exceeds",
-                f"{where}: exceeded quota: {rq.name}, requested: {_pretty(requested, exceeded)}, used: "
+                f"exceeded quota: {rq.name}, requested: {_pretty(requested, exceeded)}, used: "
                 f"{_pretty(used, exceeded)}, limited: {_pretty(rq.hard, exceeded)} [{label}]",
-                task=task, node=node, field=",".join(exceeded), before=_pretty(requested, exceeded),
-                after=_pretty(rq.hard, exceeded), source=label))
+                task=task, node=node, pod=None if task else "", field=",".join(exceeded),
+                before=_pretty(requested, exceeded), after=_pretty(rq.hard, exceeded), source=label))
         ns = rq.namespace or namespace
         findings.append(Finding(
             INFO, "quota.usage-unknown",
-            f"{where}: {label} also counts the other pods in {f'namespace {ns}' if ns else 'the namespace'}; their "
+            f"{label} also counts the other pods in {f'namespace {ns}' if ns else 'the namespace'}; their "
             "usage is unknown offline, so this pod was checked alone "
             f"(requested: {requested_text}; hard: {qf.hard_text})",
-            task=task, node=node, field=qf.tracked_text, source=label))
+            task=task, node=node, pod=None if task else "", field=qf.tracked_text, source=label))
     return findings

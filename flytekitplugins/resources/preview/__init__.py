@@ -11,6 +11,15 @@ and every node with overrides (including an array node's sub-node) runs, in orde
 
 and returns one :class:`PodPreview` per pod. Pure: protobufs and a Platform in, dicts and findings out;
 no flytekit internals, no I/O.
+
+A refusal ends the story, once for every refusal: when flyteadmin refuses the task at registration (an
+``admin.*`` error) or flytepropeller fails it (a ``propeller.*`` error), the task never runs, so nothing is
+lowered, defaulted or added. Such a preview is :attr:`PodPreview.refused`: it keeps every refusal (all the
+``admin.*`` and ``propeller.*`` errors, each a thing to fix) and the findings of the steps before the first
+refusing one (flyteadmin's execution defaults when only flytepropeller refuses), and drops the later steps'
+warnings and notes (clamps of the very values flyteadmin refused, tolerations, Kubernetes' checks), which
+describe a pod that is never created; the preflight checks skip it. Its ``pod`` is what flytepropeller would
+build were the refusals fixed as the platform clamps them: a picture, not a pod that runs.
 """
 
 from __future__ import annotations
@@ -22,11 +31,11 @@ from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
 from flyteidl.core import tasks_pb2
 from flyteidl.core import workflow_pb2 as core_workflow_pb2
 
-from ..findings import INFO, Finding
+from ..findings import ERROR, INFO, Finding
 from ..platform import Platform
 from . import admin, propeller, schema
 
-__all__ = ["PodPreview", "count_previews", "preview_entities"]
+__all__ = ["PodPreview", "count_previews", "is_refusal", "preview_entities"]
 
 
 @dataclass
@@ -36,6 +45,17 @@ class PodPreview:
     pod: Optional[Dict[str, Any]]  #: a v1 Pod manifest with Kubernetes' JSON field names; None: runs in no pod
     findings: List[Finding] = field(default_factory=list)
     role: Optional[str] = None  #: for plugin tasks with several pods: "ray-head", "worker", ...
+    #: flyteadmin or flytepropeller refuses the task: it never runs and ``pod`` is never created
+    refused: bool = False
+
+    def refusals(self) -> List[Finding]:
+        """The errors that refuse the task (flyteadmin's and flytepropeller's)."""
+        return [f for f in self.findings if is_refusal(f)]
+
+    def refused_by(self) -> List[str]:
+        """Who refuses it, in Flyte's order: ``flyteadmin``, ``flytepropeller``."""
+        who = {f.code.split(".", 1)[0] for f in self.refusals()}
+        return [name for prefix, name in (("admin", "flyteadmin"), ("propeller", "flytepropeller")) if prefix in who]
 
     def to_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {
@@ -46,7 +66,14 @@ class PodPreview:
         }
         if self.role is not None:
             d["role"] = self.role
+        if self.refused:
+            d["refused"] = True
         return d
+
+
+def is_refusal(f: Finding) -> bool:
+    """An error of flyteadmin or flytepropeller: the task is never registered or never runs."""
+    return f.level == ERROR and f.code.split(".", 1)[0] in ("admin", "propeller")
 
 
 def preview_entities(
@@ -89,16 +116,15 @@ def preview_entities(
             raise TypeError(f"preview_entities: not a flyteidl task or workflow: {type(entity).__name__}")
 
     out: List[PodPreview] = []
-    compiled: Dict[str, Tuple[tasks_pb2.TaskTemplate, List[Finding]]] = {}
+    compiled: Dict[str, Tuple[tasks_pb2.TaskTemplate, List[Finding], List[Finding]]] = {}
     for name, template in templates.items():
         registration = admin.check_registration(template, platform, task=name)
         defaulted, defaults = admin.compile_task_defaults(template, platform, task=name)
-        compiled[name] = (defaulted, registration + defaults)
+        compiled[name] = (defaulted, registration, defaults)
         if _wanted(name, task):
             interruptible = template.metadata.interruptible
-            found = registration + defaults
-            out.extend(_previews(name, None, defaulted, found, platform, None, interruptible, namespace,
-                                 kubernetes_schema))
+            out.extend(_previews(name, None, defaulted, registration, defaults, platform, None, interruptible,
+                                 namespace, kubernetes_schema))
         if progress is not None:
             progress()
 
@@ -109,12 +135,12 @@ def preview_entities(
             name = target.reference_id.name
             if name not in compiled or not _wanted(name, task):
                 continue
-            defaulted, findings = compiled[name]
+            defaulted, registration, defaults = compiled[name]
             if interruptible is None:
                 interruptible = defaulted.metadata.interruptible
             node_id = f"{wf.id.name}/{node.id}" if wf.id.name else node.id
-            out.extend(_previews(name, node_id, defaulted, findings, platform, target.overrides, interruptible,
-                                 namespace, kubernetes_schema))
+            out.extend(_previews(name, node_id, defaulted, registration, defaults, platform, target.overrides,
+                                 interruptible, namespace, kubernetes_schema))
     return out
 
 
@@ -140,7 +166,8 @@ def _previews(
     name: str,
     node: Optional[str],
     template: tasks_pb2.TaskTemplate,
-    findings: List[Finding],
+    registration: List[Finding],
+    defaults: List[Finding],
     platform: Platform,
     overrides: Optional[core_workflow_pb2.TaskNodeOverrides],
     interruptible: bool,
@@ -155,16 +182,21 @@ def _previews(
         target = template.WhichOneof("target")
         why = (f"task type '{template.type}' does not run in a pod ({'a ' + target + ' target' if target else 'no'}"
                " container or pod spec): Flyte runs it without one; nothing to preview")
-        return [PodPreview(name, None, None, list(findings) + [Finding(INFO, "preview.no-pod", why, task=name,
-                                                                        field="target")])]
+        found = list(registration) + list(defaults) + [Finding(INFO, "preview.no-pod", why, task=name, field="target")]
+        return [PodPreview(name, None, None, found, refused=bool(registration))]
     built = propeller.build_pods(
         template, platform, overrides=overrides, interruptible=interruptible, task=name, node=node, namespace=namespace
     )
     out = []
     for b in built:
-        where = f"{node} ({b.role})" if node and b.role else (b.role or node)
-        valid = schema.validate_pod(b.pod, task=name, node=where, schema=kubernetes_schema)
-        out.append(PodPreview(name, node, b.pod, list(findings) + list(b.findings) + valid, b.role))
+        if registration or any(is_refusal(f) for f in b.findings):
+            # refused: the refusals, and what happens before the first refusing step; nothing after it
+            kept = list(registration) if registration else list(defaults)
+            kept += [f for f in b.findings if is_refusal(f)]
+            out.append(PodPreview(name, node, b.pod, kept, b.role, refused=True))
+            continue
+        valid = schema.validate_pod(b.pod, task=name, node=node, role=b.role, schema=kubernetes_schema)
+        out.append(PodPreview(name, node, b.pod, list(defaults) + list(b.findings) + valid, b.role))
     return out
 
 

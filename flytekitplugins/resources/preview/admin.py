@@ -42,153 +42,38 @@ counts as unset, and values are re-spelled canonically (``1.5Gi`` -> ``1536Mi``)
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from flyteidl.core import tasks_pb2
 
+from ..errors import ResourceValidationError
 from ..findings import ERROR, INFO, WARNING, Finding
-from ..platform import Platform, TaskResourceSet
-from ..quantity import Quantity, ResourceValidationError
+from ..k8s.manifest import json_quantity
+from ..k8s.resourcenames import BY_IDL
+from ..platform import Platform
+from ..quantity import Quantity
+from .flytek8s import adjust_or_default_resource, is_zero, struct_to_json
 
-__all__ = [
-    "ResourceRequirement",
-    "adjust_or_default_resource",
-    "check_registration",
-    "compile_task_defaults",
-    "go_milli_value",
-    "go_value",
-    "platform_resources",
-]
+__all__ = ["check_registration", "compile_task_defaults"]
 
 _RN = tasks_pb2.Resources
-ZERO = Quantity.parse("0")
-_INT64_MAX = (1 << 63) - 1
-_INT64_MIN = -(1 << 63)
 
-#: flyteidl resource names as flyteadmin writes them in messages, and our field names
-_IDL_NAME = {
-    _RN.CPU: "cpu",
-    _RN.MEMORY: "memory",
-    _RN.GPU: "gpu",
-    _RN.EPHEMERAL_STORAGE: "ephemeral_storage",
-    _RN.STORAGE: "storage",
-    _RN.UNKNOWN: "unknown",
-}
-#: the TaskResourceSet attribute and the task_resources key for each checked resource
-_PLATFORM_FIELD = {
-    _RN.CPU: ("cpu", "cpu"),
-    _RN.MEMORY: ("memory", "memory"),
-    _RN.GPU: ("gpu", "gpu"),
-    _RN.EPHEMERAL_STORAGE: ("ephemeral_storage", "ephemeralStorage"),
-}
+#: flyteidl resource names as flyteadmin writes them in messages (the enum's name, lower case), and our field names
+_IDL_NAME = {v: k.lower() for k, v in _RN.ResourceName.items()}
 _CHECKED = (_RN.CPU, _RN.MEMORY, _RN.EPHEMERAL_STORAGE, _RN.GPU)
 
 
-# ------------------------------------------------------------------------------------------ Go helpers
-def _ceil_away(d: Decimal) -> int:
-    v = int(d.to_integral_value(rounding=ROUND_CEILING if d >= 0 else ROUND_FLOOR))
-    return max(_INT64_MIN, min(_INT64_MAX, v))
-
-
-def go_value(q: Quantity) -> int:
-    """apimachinery's ``Quantity.Value()``: the value rounded up (away from zero) to an integer.
-
-    Values beyond int64 saturate (newer apimachinery; older versions wrapped: irrelevant for real sizes).
-    """
-    return _ceil_away(q.as_decimal())
-
-
-def go_milli_value(q: Quantity) -> int:
-    """apimachinery's ``Quantity.MilliValue()``: thousandths, rounded up away from zero."""
-    return _ceil_away(q.as_decimal().scaleb(3))
-
-
-def _is_zero(q: Optional[Quantity]) -> bool:
-    return q is None or q.sign() == 0
-
-
-@dataclass(frozen=True)
-class ResourceRequirement:
-    request: Quantity
-    limit: Quantity
-
-
-def _ensure_limit(value: Quantity, limit: Quantity) -> Quantity:
-    if _is_zero(value) or _is_zero(limit):
-        return value
-    return limit if value > limit else value
-
-
-def adjust_or_default_resource(
-    request: Optional[Quantity],
-    limit: Optional[Quantity],
-    platform_default: Optional[Quantity],
-    platform_limit: Optional[Quantity],
-) -> ResourceRequirement:
-    """flytek8s ``AdjustOrDefaultResource``; ``None`` or a zero quantity means "unset".
-
-    An unset request takes the limit, else the platform default; an unset limit takes the request; then
-    the request and the limit are lowered to the platform limit (when set) and the request to the limit.
-    Used by flyteadmin (here) and by flytepropeller's ``ApplyResourceOverrides`` (assignIfUnset=true).
-    """
-    request = request if request is not None else ZERO
-    limit = limit if limit is not None else ZERO
-    platform_default = platform_default if platform_default is not None else ZERO
-    platform_limit = platform_limit if platform_limit is not None else ZERO
-    if _is_zero(request):
-        request = limit if not _is_zero(limit) else platform_default
-    if _is_zero(limit):
-        limit = request
-    request = _ensure_limit(request, platform_limit)
-    limit = _ensure_limit(limit, platform_limit)
-    request = _ensure_limit(request, limit)
-    return ResourceRequirement(request, limit)
-
-
 # ------------------------------------------------------------------------------------------ platform
-def platform_resources(platform: Platform) -> Tuple[Dict[str, Quantity], Dict[str, Quantity]]:
-    """What flytepropeller's ``TaskExecutionMetadata.GetPlatformResources()`` returns: ``(requests, limits)``.
-
-    flyteadmin puts its ``task_resources`` (``defaults`` -> requests, ``limits`` -> limits; a zero value
-    stays zero) into the FlyteWorkflow's ``ExecutionConfig.TaskResources`` for every execution it launches
-    (``workflowengine/impl/prepare_execution.go``), and flytepropeller turns them into a
-    ``v1.ResourceRequirements`` (``convertTaskResourcesToRequirements`` in
-    ``flytepropeller/pkg/controller/nodes/task/taskexec_context.go``) with **always the same four keys**:
-    ``cpu``, ``memory``, ``ephemeral-storage`` and ``nvidia.com/gpu`` (hard-coded, whatever
-    ``plugins.k8s.gpu-resource-name`` says), zero where unset.
-
-    Consequences for the pod builder: since the keys are always present (zero or not),
-    ``resolvePlatformDefaults`` never substitutes ``plugins.k8s.default-cpus`` / ``default-memory`` for an
-    execution launched through flyteadmin, and a zero platform value means "no default"/"no clamp"
-    (``AdjustOrDefaultResource`` treats zero as unset). Project/domain ``TaskResourceAttributes`` (set with
-    flytectl) would replace ``task_resources`` entirely; they are not modelled.
-    """
-    tr = platform.task_resources
-
-    def four(s: TaskResourceSet) -> Dict[str, Quantity]:
-        return {
-            "cpu": s.cpu if s.cpu is not None else ZERO,
-            "memory": s.memory if s.memory is not None else ZERO,
-            "ephemeral-storage": s.ephemeral_storage if s.ephemeral_storage is not None else ZERO,
-            "nvidia.com/gpu": s.gpu if s.gpu is not None else ZERO,
-        }
-
-    return four(tr.defaults), four(tr.limits)
-
-
 def _platform_limit(platform: Platform, rn: int) -> Tuple[Optional[Quantity], str]:
-    attr, key = _PLATFORM_FIELD[rn]
+    attr, key = BY_IDL[rn].attribute, BY_IDL[rn].admin_key
     q = getattr(platform.task_resources.limits, attr)
-    return (None if _is_zero(q) else q), platform.source_of(f"task_resources.limits.{key}")
+    return (None if is_zero(q) else q), platform.source_of(f"task_resources.limits.{key}")
 
 
 def _platform_default(platform: Platform, rn: int) -> Tuple[Optional[Quantity], str]:
-    attr, key = _PLATFORM_FIELD[rn]
+    attr, key = BY_IDL[rn].attribute, BY_IDL[rn].admin_key
     q = getattr(platform.task_resources.defaults, attr)
-    return (None if _is_zero(q) else q), platform.source_of(f"task_resources.defaults.{key}")
+    return (None if is_zero(q) else q), platform.source_of(f"task_resources.defaults.{key}")
 
 
 def _task_name(template: tasks_pb2.TaskTemplate, task: Optional[str]) -> str:
@@ -217,7 +102,7 @@ def check_registration(
     out: List[Finding] = []
 
     def err(code: str, message: str, **kw: Any) -> None:
-        out.append(Finding(ERROR, code, f"task {name!r}: {message}", task=name, **kw))
+        out.append(Finding(ERROR, code, message, task=name, **kw))
 
     if not template.type:
         err("admin.missing-type", "the task has no type; flyteadmin refuses it (missing type)", source=_RULE)
@@ -251,7 +136,7 @@ def check_registration(
             err("admin.pod-spec-missing", "a pod task must give its target as a K8sPod with a pod spec; "
                 "flyteadmin refuses it", field="k8s_pod.pod_spec", source=_RULE)
         else:
-            _check_pod_spec(_struct_to_json(template.k8s_pod.pod_spec), platform, err)
+            _check_pod_spec(struct_to_json(template.k8s_pod.pod_spec), platform, err)
     return out
 
 
@@ -276,7 +161,7 @@ def _entries_to_quantities(entries: Any, kind: str, err: Any) -> Tuple[Dict[int,
             refused.add(e.name)
             continue
         result[e.name] = (q, e.value)
-        if e.name == _RN.GPU and go_milli_value(q) % 1000 != 0:
+        if e.name == _RN.GPU and q.milli_value() % 1000 != 0:
             err("admin.gpu-not-whole", f"{field}={e.value!r}: a GPU count must be a whole number; flyteadmin "
                 "refuses it", field=field, before=e.value, source=_RULE)
             refused.add(e.name)
@@ -300,59 +185,31 @@ def _validate_resource(
         plimit, psource = _platform_limit(platform, rn)
         lim = limits.get(rn)
         if rn == _RN.GPU:
-            if lim is not None and go_value(req) != go_value(lim[0]):
+            if lim is not None and req.value() != lim[0].value():
                 err("admin.gpu-request-not-limit", f"{rfield}={req_text!r} differs from {lfield}={lim[1]!r}; "
                     "flyteadmin refuses a GPU request that is not equal to its limit: give one value",
                     field=rfield, before=req_text, source=_RULE)
-            if plimit is not None and go_value(req) > go_value(plimit):
+            if plimit is not None and req.value() > plimit.value():
                 err("admin.request-above-platform-limit", f"{rfield}={req_text!r} is above the platform limit "
                     f"{str(plimit)!r} ({psource}); flyteadmin refuses it: lower the request or ask the "
                     "platform team to raise the limit", field=rfield, before=req_text, source=psource)
             continue
-        if lim is not None and go_value(lim[0]) < go_value(req):
+        if lim is not None and lim[0].value() < req.value():
             err("admin.request-above-limit", f"{rfield}={req_text!r} is greater than {lfield}={lim[1]!r}; "
                 "flyteadmin refuses it: lower the request or raise the limit",
                 field=rfield, before=req_text, source=_RULE)
-        if lim is not None and plimit is not None and go_value(lim[0]) > go_value(plimit):
+        if lim is not None and plimit is not None and lim[0].value() > plimit.value():
             err("admin.limit-above-platform-limit", f"{lfield}={lim[1]!r} is above the platform limit "
                 f"{str(plimit)!r} ({psource}); flyteadmin refuses it: lower the limit or ask the platform team "
                 "to raise it", field=lfield, before=lim[1], source=psource)
-        if plimit is not None and go_value(req) > go_value(plimit):
+        if plimit is not None and req.value() > plimit.value():
             err("admin.request-above-platform-limit", f"{rfield}={req_text!r} is above the platform limit "
                 f"{str(plimit)!r} ({psource}); flyteadmin refuses it: lower the request or ask the platform "
                 "team to raise the limit", field=rfield, before=req_text, source=psource)
 
 
-def _struct_to_json(s: Any) -> Any:
-    from google.protobuf.json_format import MessageToDict
-
-    return MessageToDict(s)
-
-
-_POD_NAMES = {
-    "CPU": _RN.CPU,
-    "MEMORY": _RN.MEMORY,
-    "GPU": _RN.GPU,
-    "STORAGE": _RN.STORAGE,
-    "EPHEMERAL_STORAGE": _RN.EPHEMERAL_STORAGE,
-}
-
-
-def _pod_quantity(v: Any) -> Quantity:
-    """How a JSON value decodes as a Quantity (UnmarshalJSON: a string, trimmed, or a number; null is zero)."""
-    if v is None:
-        return ZERO
-    if isinstance(v, bool):
-        raise ResourceValidationError("is not a quantity", value=v)
-    if isinstance(v, str):
-        return Quantity.parse(v.strip())
-    if isinstance(v, int):
-        return Quantity.parse(str(v))
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ResourceValidationError("is not a quantity", value=v)
-        return Quantity.parse(str(int(v)) if v.is_integer() and abs(v) < 1e21 else repr(v))
-    raise ResourceValidationError("is not a quantity", value=v)
+#: a pod spec's resource name, upper-cased (``ephemeral-storage`` as ``EPHEMERAL_STORAGE``), as the flyteidl enum
+_POD_NAMES = dict(_RN.ResourceName.items())
 
 
 def _check_pod_spec(spec: Any, platform: Platform, err: Any) -> None:
@@ -384,7 +241,7 @@ def _check_pod_spec(spec: Any, platform: Platform, err: Any) -> None:
             mapped: Dict[int, Tuple[Quantity, str]] = {}
             for k, v in raw.items():
                 try:
-                    q = _pod_quantity(v)
+                    q = json_quantity(v)
                 except ResourceValidationError:
                     invalid(f".containers[{i}].resources.{kind}.{k}", f"{v!r} is not a Kubernetes quantity")
                     ok = False
@@ -420,7 +277,7 @@ def compile_task_defaults(
     findings: List[Finding] = []
 
     def note(level: str, code: str, message: str, **kw: Any) -> None:
-        findings.append(Finding(level, code, f"task {name!r}: {message}", task=name, **kw))
+        findings.append(Finding(level, code, message, task=name, **kw))
 
     res = template.container.resources
     given: Dict[str, Dict[int, Tuple[Optional[Quantity], str]]] = {}
@@ -448,13 +305,13 @@ def compile_task_defaults(
 
     new_requests: List[Any] = []
     new_limits: List[Any] = []
-    for rn in (_RN.CPU, _RN.MEMORY, _RN.EPHEMERAL_STORAGE, _RN.GPU):
+    for rn in _CHECKED:
         nm = _IDL_NAME[rn]
         r0 = given["requests"].get(rn, (None, ""))
         l0 = given["limits"].get(rn, (None, ""))
         pdef, pdef_src = _platform_default(platform, rn)
         plim, plim_src = _platform_limit(platform, rn)
-        if rn in (_RN.EPHEMERAL_STORAGE, _RN.GPU) and _is_zero(r0[0]) and _is_zero(l0[0]) and pdef is None:
+        if rn in (_RN.EPHEMERAL_STORAGE, _RN.GPU) and is_zero(r0[0]) and is_zero(l0[0]) and pdef is None:
             continue
         result = adjust_or_default_resource(r0[0], l0[0], pdef, plim)
         new_requests.append(_RN.ResourceEntry(name=rn, value=str(result.request)))
@@ -462,8 +319,8 @@ def compile_task_defaults(
 
         # request
         rfield, lfield = f"requests.{nm}", f"limits.{nm}"
-        if _is_zero(r0[0]):
-            src = lfield + " (the task's limit)" if not _is_zero(l0[0]) else pdef_src
+        if is_zero(r0[0]):
+            src = lfield + " (the task's limit)" if not is_zero(l0[0]) else pdef_src
             after = str(result.request)
             if r0[1] and r0[0] is not None:
                 note(WARNING, "admin.zero-replaced", f"{rfield}={r0[1]!r} counts as unset; flyteadmin sets "
@@ -477,7 +334,7 @@ def compile_task_defaults(
             note(WARNING, "admin.request-lowered", f"{rfield}={r0[1]!r} is lowered to {str(result.request)!r} "
                  f"by {why}", field=rfield, before=r0[1], after=str(result.request), source=why)
         # limit
-        if _is_zero(l0[0]):
+        if is_zero(l0[0]):
             after = str(result.limit)
             if l0[1] and l0[0] is not None:
                 note(WARNING, "admin.zero-replaced", f"{lfield}={l0[1]!r} counts as unset; flyteadmin sets "

@@ -48,14 +48,14 @@ reported with this package's parser's explanation, not Go's decoder error.
 
 from __future__ import annotations
 
-import copy
 import functools
 import importlib.util
 import json
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from ..errors import ResourceValidationError
 from ..findings import ERROR, Finding
-from ..k8s.manifest import json_quantity
+from ..k8s.manifest import copy_json, json_quantity
 from ..k8s.names import (
     container_resource_name_errors,
     dns1123_label_errors,
@@ -63,7 +63,7 @@ from ..k8s.names import (
     is_integer_resource,
     overcommit_allowed,
 )
-from ..quantity import Quantity, ResourceValidationError
+from ..quantity import Quantity
 
 __all__ = ["DEFAULT_KUBERNETES_VERSION", "schema_available", "supported_kubernetes_versions", "validate_pod"]
 
@@ -100,6 +100,7 @@ def validate_pod(
     node: Optional[str] = None,
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
     schema: bool = True,
+    role: Optional[str] = None,
 ) -> List[Finding]:
     """Every reason the API server of ``kubernetes_version`` would refuse ``pod`` (a v1 Pod manifest dict).
 
@@ -110,12 +111,12 @@ def validate_pod(
     not newer than it is used. A malformed or unsupported version raises ``ResourceValidationError``.
     """
     wanted = _parse_version(kubernetes_version)
-    pod = copy.deepcopy(pod)
-    where = _where(pod, task, node)
+    pod = copy_json(pod)  # read only; a copy all the same, so that nothing here can change the caller's pod
+    place = _place(pod, task, node, role)
     findings: List[Finding] = []
     if schema and schema_available():
-        findings.extend(_schema_findings(pod, wanted, kubernetes_version, where, task, node))
-    checker = _Checker(where, task, node)
+        findings.extend(_schema_findings(pod, wanted, kubernetes_version, place))
+    checker = _Checker(place)
     checker.pod(pod)
     findings.extend(checker.findings)
     return findings
@@ -181,9 +182,7 @@ def _validator(schema_dir: str) -> Any:
     return jsonschema.validators.Draft202012Validator(pod_schema, registry=registry)
 
 
-def _schema_findings(
-    pod: Any, wanted: Tuple[int, int], text: str, where: str, task: Optional[str], node: Optional[str]
-) -> List[Finding]:
+def _schema_findings(pod: Any, wanted: Tuple[int, int], text: str, place: Dict[str, Any]) -> List[Finding]:
     schema_dir = _schema_dir(wanted, text)
     version = schema_dir[1:].split("-")[0].rsplit(".", 1)[0]
     source = _SCHEMA_SOURCE.format(version=version)
@@ -203,8 +202,7 @@ def _schema_findings(
         out.append(("", "the pod is nested too deeply to be checked"))
     out.sort(key=lambda pm: pm[0])
     return [
-        Finding(ERROR, "k8s.schema", f"{where}: {p or '<pod>'}: {m}", task=task, node=node, field=p or None,
-                source=source)
+        Finding(ERROR, "k8s.schema", f"{p or '<pod>'}: {m}", field=p or None, source=source, **place)
         for p, m in out
     ]
 
@@ -225,14 +223,13 @@ def _shorten(message: str) -> str:
 
 
 # ============================================================================================ messages
-def _where(pod: Any, task: Optional[str], node: Optional[str]) -> str:
+def _place(pod: Any, task: Optional[str], node: Optional[str], role: Optional[str]) -> Dict[str, Any]:
+    """The findings' place fields: the task, node and role; the pod's name when no task is known."""
     if task:
-        where = f"task {task!r}"
-    else:
-        meta = pod.get("metadata") if isinstance(pod, dict) else None
-        name = meta.get("name") if isinstance(meta, dict) else None
-        where = f"pod {name!r}" if isinstance(name, str) and name else "pod"
-    return where + (f", node {node!r}" if node else "")
+        return {"task": task, "node": node, "role": role}
+    meta = pod.get("metadata") if isinstance(pod, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return {"node": node, "role": role, "pod": name if isinstance(name, str) else ""}
 
 
 def _go_quote(s: str) -> str:
@@ -245,14 +242,14 @@ class _Checker:
     """Walks a pod dict the way ``ValidatePodSpec`` walks a decoded Pod; malformed parts are skipped
     (the schema layer reports their types)."""
 
-    def __init__(self, where: str, task: Optional[str], node: Optional[str]) -> None:
-        self.where, self.task, self.node = where, task, node
+    def __init__(self, place: Dict[str, Any]) -> None:
+        self.place = place
         self.findings: List[Finding] = []
 
     def add(self, path: str, body: str, value: Optional[str] = None) -> None:
         self.findings.append(
-            Finding(ERROR, "k8s.invalid", f"{self.where}: {path}: {body}", task=self.task, node=self.node,
-                    field=path, before=value, source=_CORE_SOURCE)
+            Finding(ERROR, "k8s.invalid", f"{path}: {body}", field=path, before=value, source=_CORE_SOURCE,
+                    **self.place)
         )
 
     def invalid(self, path: str, shown: str, detail: str, value: Optional[str] = None) -> None:

@@ -250,8 +250,8 @@ def _distinct_key(spec: Any) -> Optional[bytes]:
     return copy.SerializeToString(deterministic=True)
 
 
-def _rename(f: Any, old: str, new: str) -> Any:
-    return replace(f, task=new, message=f.message.replace(f"task '{old}'", f"task '{new}'"))
+def _rename(f: Any, new: str) -> Any:
+    return replace(f, task=new)  # the place is the finding's fields; the message never names the task
 
 
 def preview_distinct(specs: Dict[str, Any], workflows: Sequence[Any], platform: Any, policy: Any, project: str,
@@ -286,7 +286,8 @@ def preview_distinct(specs: Dict[str, Any], workflows: Sequence[Any], platform: 
                 if name == first:
                     out.append(p)
                 else:
-                    out.append(PodPreview(name, p.node, p.pod, [_rename(f, first, name) for f in p.findings], p.role))
+                    out.append(PodPreview(name, p.node, p.pod, [_rename(f, name) for f in p.findings], p.role,
+                                          refused=p.refused))
     if workflows:
         referenced = set()
         for w in workflows:
@@ -457,8 +458,9 @@ def _check(rows: List[Row], specs: Dict[str, Any], workflows: List[Any], nodes: 
         p = by_place.get((r.task, r.node))
         if p is None:
             continue
-        checks = tuple((f.level, f.code, f.message) for f in p.findings if f.level != INFO)
-        checks += _not_effective(r, p, specs)
+        checks = tuple((f.level, f.code, f.text()) for f in p.findings if f.level != INFO)
+        if not p.refused:  # a refused task never runs: its refusals say why, and nothing is clamped
+            checks += _not_effective(r, p, specs)
         r.recommendation = replace(r.recommendation, checks=checks)
         r.refused = any(level == ERROR for level, _, _ in checks)
         r.cost_after = pod_cost(p.pod, priced)

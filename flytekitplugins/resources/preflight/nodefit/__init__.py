@@ -234,18 +234,18 @@ def fit(
     reqs = ", ".join(f"{k}={v}" for k, v in sorted(check.requests.items()))
     if fitting:
         names = "'" + "', '".join(fitting) + "'"
-        msg = f"{where}: fits node group{'s' if len(fitting) > 1 else ''} {names} ({len(fitting)} of {len(groups)})"
+        msg = f"fits node group{'s' if len(fitting) > 1 else ''} {names} ({len(fitting)} of {len(groups)})"
         running = dict.fromkeys(n for i, rs in enumerate(outcome.reasons) if not rs
                                 for n in group_list.rooms[i].taken.names)
         if running:
             msg += f" beside daemonset{'s' if len(running) > 1 else ''} {', '.join(running)}"
-        return fitting, [Finding(INFO, "nodefit.fits", msg, task=task, node=node, before=reqs or None,
-                                 after=", ".join(fitting), source=sources)]
+        return fitting, [Finding(INFO, "nodefit.fits", msg, task=task, node=node, pod=None if task else "",
+                                 before=reqs or None, after=", ".join(fitting), source=sources)]
     i = outcome.closest
     g = group_list.groups[i]
     rs = [check.detailed(r, g, group_list.rooms[i]) for r in outcome.reasons[i]]
     detail = check.closest_detail(g, rs)
-    msg = (f"{where}: fits no node group ({len(groups)} given); closest is '{g.name}' "
+    msg = (f"fits no node group ({len(groups)} given); closest is '{g.name}' "
            f"({', '.join(r.text for r in rs)}): {detail}")
-    return [], [Finding(ERROR, "nodefit.no-fit", msg, task=task, node=node, field=_field_of(rs[0]),
-                        before=reqs or None, after=outcome.after, source=sources)]
+    return [], [Finding(ERROR, "nodefit.no-fit", msg, task=task, node=node, pod=None if task else "",
+                        field=_field_of(rs[0]), before=reqs or None, after=outcome.after, source=sources)]
