@@ -357,13 +357,13 @@ GPU_POD = pod({"cpu": "3500m", "nvidia.com/gpu": "1"}, tolerations=[{"key": "nvi
 def test_no_fit_names_the_daemonsets_that_took_the_room() -> None:
     fitting, [f] = fit(GPU_POD, [GENERAL, A100], daemonsets=[FLUENT_BIT, DCGM], task="train")
     assert fitting == [] and f.level == ERROR and f.code == "nodefit.no-fit" and f.field == "requests.cpu"
-    assert f.message == (
+    assert f.text() == (
         "task 'train': fits no node group (2 given); closest is 'a100' (Insufficient cpu): needs 3500m cpu; "
         "the largest node in group 'a100' (k8s.amazonaws.com/accelerator=nvidia-tesla-a100) has 4, "
         "600m taken by daemonsets fluent-bit, dcgm-exporter")
-    assert f.source == "nodes.yaml, daemonsets.yaml"
+    assert f.source == "nodes.yaml, daemonsets.yaml" and f.task == "train" and not f.message.startswith("task")
     # without the daemonsets it fits, and the message is the one it always was
-    assert fit(GPU_POD, [GENERAL, A100], task="train")[1][0].message == \
+    assert fit(GPU_POD, [GENERAL, A100], task="train")[1][0].text() == \
         "task 'train': fits node group 'a100' (1 of 2)"
 
 
@@ -377,7 +377,7 @@ def test_a_daemonset_that_does_not_run_there_is_not_named() -> None:
 def test_fits_says_which_daemonsets_run_beside_the_pod() -> None:
     fitting, [f] = fit(pod({"cpu": "1"}), [GENERAL, A100], daemonsets=[FLUENT_BIT, DCGM], task="t")
     assert fitting == ["general"] and f.level == INFO
-    assert f.message == "task 't': fits node group 'general' (1 of 2) beside daemonset fluent-bit"
+    assert f.text() == "task 't': fits node group 'general' (1 of 2) beside daemonset fluent-bit"
 
 
 def test_pods_taken_by_daemonsets_detail() -> None:
