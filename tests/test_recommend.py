@@ -216,6 +216,24 @@ def test_a_pod_costs_its_largest_share_of_the_cheapest_group_it_fits(tmp_path):
     assert pod_cost(pod, priced) is None
 
 
+
+def test_a_pod_is_priced_on_the_group_it_fits_beside_its_daemonsets(tmp_path):
+    from flytekitplugins.resources.preflight.nodefit.daemonsets import parse_daemonset
+
+    groups, _ = _groups(tmp_path, """nodeGroups:
+  - {name: small, allocatable: {cpu: "4", memory: 16Gi, pods: "110"}, price-per-hour: 0.2}
+  - {name: big, allocatable: {cpu: "16", memory: 64Gi, pods: "110"}, price-per-hour: 0.8}
+""")
+    priced = load_prices(groups)
+    agent = parse_daemonset({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+                             "spec": {"template": {"spec": {"containers": [
+                                 {"name": "a", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}}}]}}}},
+                            "ds.yaml")
+    pod = {"spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "3500m", "memory": "8Gi"}}}]}}
+    assert pod_cost(pod, priced)[0] == "small"  # an empty small node has room for it
+    # the agent on every node leaves 3 cpus on a small one: the pod lands on (and is priced on) a big one
+    assert pod_cost(pod, priced, [agent]) == ("big", 0.8, pytest.approx(0.8 * 3.5 / 16))
+
 @pytest.mark.parametrize("price", ['"cheap"', "-1", "true"])
 def test_a_bad_price_names_the_file_and_key(tmp_path, price):
     groups, p = _groups(tmp_path, f"nodeGroups:\n  - {{name: g, allocatable: {{cpu: '4'}}, price-per-hour: {price}}}\n")

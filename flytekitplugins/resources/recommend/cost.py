@@ -69,14 +69,15 @@ def _fraction(need: Optional[Quantity], have: Optional[Quantity]) -> Decimal:
     return need.as_decimal() / have.as_decimal()
 
 
-def pod_cost(pod: Dict[str, Any], priced: Sequence[PricedGroup]) -> Optional[Tuple[str, float, float]]:
-    """(group, price of a node per hour, the pod's cost per hour) on the cheapest priced group it fits, or
-    ``None`` when it fits none of them."""
+def pod_cost(pod: Dict[str, Any], priced: Sequence[PricedGroup],
+             daemonsets: Sequence[Any] = ()) -> Optional[Tuple[str, float, float]]:
+    """(group, price of a node per hour, the pod's cost per hour) on the cheapest priced group it fits beside the
+    ``daemonsets`` that group runs, or ``None`` when it fits none of them."""
     if not priced:
         return None
     from ..preflight.nodefit import fit, pod_requests
 
-    fitting = set(fit(pod, [g for g, _ in priced])[0])
+    fitting = set(fit(pod, [g for g, _ in priced], daemonsets=daemonsets)[0])
     candidates = [(price, g) for g, price in priced if g.name in fitting]
     if not candidates:
         return None

@@ -315,6 +315,7 @@ def recommend(entities: Sequence[Any], usages: Sequence[TaskUsage], platform: An
             previews = [p for p in previews if p.task == task or p.task.rsplit(".", 1)[-1] == task]
     nodes = _node_index(workflows)
     priced: List[PricedGroup] = load_prices(policy.node_groups) if policy is not None else []
+    daemonsets = policy.daemonsets if policy is not None else ()  # a node's room is what they leave
 
     # usage by label values; the nodes that have overrides of their own claim their pods' usage
     by_key: Dict[Tuple[str, str, str], List[TaskUsage]] = {}
@@ -385,7 +386,7 @@ def recommend(entities: Sequence[Any], usages: Sequence[TaskUsage], platform: An
                         pass
         row.sizing = size(usage, _quantities(res.get("requests")), _quantities(res.get("limits")),
                           model=_model(device) if device else None, partition=partition, gpus=gpus, rules=rules)
-        row.cost_now = pod_cost(p.pod, priced)
+        row.cost_now = pod_cost(p.pod, priced, daemonsets)
         if not row.sizing.changed:
             row.note = "already right-sized"
             row.cost_after = row.cost_now
@@ -463,7 +464,7 @@ def _check(rows: List[Row], specs: Dict[str, Any], workflows: List[Any], nodes: 
             checks += _not_effective(r, p, specs)
         r.recommendation = replace(r.recommendation, checks=checks)
         r.refused = any(level == ERROR for level, _, _ in checks)
-        r.cost_after = pod_cost(p.pod, priced)
+        r.cost_after = pod_cost(p.pod, priced, policy.daemonsets if policy is not None else ())
 
 
 def _not_effective(r: Row, p: Any, specs: Dict[str, Any]) -> Tuple[Tuple[str, str, str], ...]:
