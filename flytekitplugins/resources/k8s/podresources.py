@@ -10,7 +10,7 @@ stores them (``SetDefaults_ResourceList``: rounded up to milli units); :func:`ag
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..errors import ResourceValidationError
 from ..quantity import Quantity
@@ -22,6 +22,7 @@ __all__ = [
     "Rounded",
     "add_into",
     "aggregate",
+    "combine",
     "default_requests_from_limits",
     "is_pod_level_resource",
     "max_into",
@@ -162,17 +163,23 @@ def max_into(total: ResourceList, more: Mapping[str, Quantity]) -> None:
 def aggregate(containers: Sequence[Container], kind: str) -> ResourceList:
     """``AggregateContainerRequests``/``Limits``: containers summed, init containers (with the sidecars
     started before them) as a floor, sidecars added to the sum."""
+    return combine([getattr(c, kind) for c in containers if not c.init],
+                   [(getattr(c, kind), c.sidecar) for c in containers if c.init])
+
+
+def combine(regular: Iterable[Mapping[str, Quantity]],
+            inits: Iterable[Tuple[Mapping[str, Quantity], bool]]) -> ResourceList:
+    """The rule every pod-resource sum in Kubernetes follows (``PodRequests``, ``AggregateContainerRequests``):
+    the regular containers summed; then each init container in order, with the sidecars (``restartPolicy:
+    Always``) started before it, is a floor; a sidecar keeps running, so it is also added to the sum.
+    ``inits`` is ``(resources, is_sidecar)`` in the pod's order."""
     total: ResourceList = {}
-    for c in containers:
-        if not c.init:
-            add_into(total, getattr(c, kind))
+    for own in regular:
+        add_into(total, own)
     sidecars: ResourceList = {}
     init_peak: ResourceList = {}
-    for c in containers:
-        if not c.init:
-            continue
-        own = getattr(c, kind)
-        if c.sidecar:
+    for own, sidecar in inits:
+        if sidecar:
             add_into(total, own)
             add_into(sidecars, own)
             need = dict(sidecars)

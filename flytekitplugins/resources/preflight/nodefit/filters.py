@@ -56,7 +56,7 @@ from ...k8s.manifest import string as _string
 from ...k8s.manifest import type_name as _type_name
 from ...k8s.names import is_extended_resource, is_label_value
 from ...k8s.names import is_qualified_name as _qualified_name
-from ...k8s.podresources import add_into, is_pod_level_resource, max_into
+from ...k8s.podresources import add_into, combine, is_pod_level_resource
 from ...quantity import Quantity
 from .groups import NodeGroup, nonnegative_quantity
 
@@ -146,22 +146,9 @@ class PodManifest:
 
 def requests_of(p: PodManifest) -> Dict[str, Quantity]:
     """``PodRequests`` of a read pod: containers, init containers, sidecars, pod-level requests, overhead."""
-    reqs: Dict[str, Quantity] = {}
-    for i, c in enumerate(p.get("containers", "list")):
-        add_into(reqs, p.container_requests("containers", i, c)[0])
-    sidecars: Dict[str, Quantity] = {}
-    init_peak: Dict[str, Quantity] = {}
-    for i, c in enumerate(p.get("initContainers", "list")):
-        own, restartable = p.container_requests("initContainers", i, c)
-        if restartable:  # a sidecar keeps running: it adds to the pod, and to every later init container
-            add_into(reqs, own)
-            add_into(sidecars, own)
-            need = dict(sidecars)
-        else:
-            need = dict(own)
-            add_into(need, sidecars)
-        max_into(init_peak, need)
-    max_into(reqs, init_peak)
+    regular = [p.container_requests("containers", i, c)[0] for i, c in enumerate(p.get("containers", "list"))]
+    inits = [p.container_requests("initContainers", i, c) for i, c in enumerate(p.get("initContainers", "list"))]
+    reqs: Dict[str, Quantity] = combine(regular, inits)
     pod_level = p.resource_list(f"{p.at}.resources.requests", p.get("resources", "map").get("requests"))
     for name, q in pod_level.items():
         if is_pod_level_resource(name):
