@@ -389,6 +389,7 @@ def bench_usage():
     on, off = statistics.median(timings["on"]), statistics.median(timings["off"])
     out.append((f"a local call of a trivial task, measured vs not ({on * 1e3:.2f} ms vs {off * 1e3:.2f} ms)",
                 on / off, None))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ recommend at scale
