@@ -35,7 +35,7 @@ from ..findings import ERROR, INFO, Finding
 from ..platform import Platform
 from . import admin, propeller, schema
 
-__all__ = ["PodPreview", "count_previews", "is_refusal", "preview_entities"]
+__all__ = ["PodPreview", "count_previews", "is_refusal", "preview_entities", "task_nodes"]
 
 
 @dataclass
@@ -200,25 +200,31 @@ def _previews(
     return out
 
 
-def _overridden_nodes(
-    nodes: Iterable[core_workflow_pb2.Node],
-) -> Iterator[Tuple[core_workflow_pb2.Node, core_workflow_pb2.TaskNode, Optional[bool]]]:
-    """Every task node (in branches and array nodes too) whose pod differs from its task's own:
-    it has overrides, or an ``interruptible`` of its own."""
+def task_nodes(nodes: Iterable[core_workflow_pb2.Node]) -> Iterator[core_workflow_pb2.Node]:
+    """Every task node of a workflow, in order, the ones inside branches and array nodes too."""
     for node in nodes:
-        interruptible = node.metadata.interruptible if node.metadata.HasField("interruptible") else None
         if node.HasField("task_node"):
-            target = node.task_node
-            if target.HasField("overrides") and _has_overrides(target.overrides) or interruptible is not None:
-                yield node, target, interruptible
+            yield node
         elif node.HasField("array_node"):
-            yield from _overridden_nodes([node.array_node.node])
+            yield from task_nodes([node.array_node.node])
         elif node.HasField("branch_node"):
             branch = node.branch_node.if_else
             inner = [branch.case.then_node] + [c.then_node for c in branch.other]
             if branch.HasField("else_node"):
                 inner.append(branch.else_node)
-            yield from _overridden_nodes(inner)
+            yield from task_nodes(inner)
+
+
+def _overridden_nodes(
+    nodes: Iterable[core_workflow_pb2.Node],
+) -> Iterator[Tuple[core_workflow_pb2.Node, core_workflow_pb2.TaskNode, Optional[bool]]]:
+    """Every task node (in branches and array nodes too) whose pod differs from its task's own:
+    it has overrides, or an ``interruptible`` of its own."""
+    for node in task_nodes(nodes):
+        interruptible = node.metadata.interruptible if node.metadata.HasField("interruptible") else None
+        target = node.task_node
+        if target.HasField("overrides") and _has_overrides(target.overrides) or interruptible is not None:
+            yield node, target, interruptible
 
 
 def _has_overrides(o: core_workflow_pb2.TaskNodeOverrides) -> bool:

@@ -11,9 +11,10 @@ refuse carries the findings that say why (``Recommendation.checks``) and the row
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..findings import ERROR, INFO
+from ..preview import task_nodes
 from ..quantity import Quantity
 from .cost import PricedGroup, load_prices, pod_cost
 from .history import TaskUsage, label_value, merge
@@ -168,33 +169,19 @@ def _index(entities: Sequence[Any]):
     return templates, specs, workflows
 
 
-def _walk(nodes: Iterable[Any]):
-    for n in nodes:
-        if n.HasField("task_node"):
-            yield n
-        elif n.HasField("array_node"):
-            yield from _walk([n.array_node.node])
-        elif n.HasField("branch_node"):
-            b = n.branch_node.if_else
-            inner = [b.case.then_node] + [c.then_node for c in b.other]
-            if b.HasField("else_node"):
-                inner.append(b.else_node)
-            yield from _walk(inner)
-
-
 def _node_index(workflows: Sequence[Any]) -> Dict[str, int]:
     """The preview's node name (``workflow/node-id``) -> the index of the WorkflowSpec that holds it."""
     out: Dict[str, int] = {}
     for i, spec in enumerate(workflows):
         for wf in [spec.template, *spec.sub_workflows]:
-            for n in _walk(wf.nodes):
+            for n in task_nodes(wf.nodes):
                 out.setdefault(f"{wf.id.name}/{n.id}" if wf.id.name else n.id, i)
     return out
 
 
 def _find_node(spec: Any, preview_node: str):
     for wf in [spec.template, *spec.sub_workflows]:
-        for n in _walk(wf.nodes):
+        for n in task_nodes(wf.nodes):
             if (f"{wf.id.name}/{n.id}" if wf.id.name else n.id) == preview_node:
                 return n
     return None
@@ -292,7 +279,7 @@ def preview_distinct(specs: Dict[str, Any], workflows: Sequence[Any], platform: 
         referenced = set()
         for w in workflows:
             for wf in [w.template, *w.sub_workflows]:
-                referenced.update(n.task_node.reference_id.name for n in _walk(wf.nodes))
+                referenced.update(n.task_node.reference_id.name for n in task_nodes(wf.nodes))
         entities = [specs[n] for n in sorted(referenced) if n in specs] + list(workflows)
         out.extend(p for p in run(entities) if p.node is not None)
     return out
@@ -451,7 +438,7 @@ def _check(rows: List[Row], specs: Dict[str, Any], workflows: List[Any], nodes: 
     names = set(new_specs)
     for w in new_workflows.values():
         for wf in [w.template, *w.sub_workflows]:
-            names.update(n.task_node.reference_id.name for n in _walk(wf.nodes))
+            names.update(n.task_node.reference_id.name for n in task_nodes(wf.nodes))
     checked = {n: new_specs.get(n, specs.get(n)) for n in sorted(names) if n in specs}
     previews = preview_distinct(checked, list(new_workflows.values()), platform, policy, project, domain)
     by_place = {(p.task, p.node): p for p in previews if p.role is None}
